@@ -5,13 +5,15 @@
 * ``lab`` — one lab (seed ``demo``) for the whole session, running on loopback in a background thread.
   Tests that share it must use unique object names; tests that need a pristine world start their own
   with ``hks_tui.lab.server.start_lab_in_thread``.
+* ``lab_fault`` — ``add(spec_or_rule) -> FaultRule`` adds a fault rule to the session lab (on its loop) and
+  removes it after the test; use paths unique to the test so parallel tests are not affected.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,3 +40,17 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture
+def lab_fault(lab: Any) -> Iterator[Callable[[Any], Any]]:
+    added: list[Any] = []
+
+    def add(rule: Any) -> Any:
+        created = lab.call(lab.world.faults.add, rule)
+        added.append(created)
+        return created
+
+    yield add
+    for rule in added:
+        lab.call(lab.world.faults.remove, rule.id)

@@ -38,7 +38,9 @@ class LabCredentials:
     pve_token_id: str = "hks@pve!console"
     pve_token_secret: str = field(default_factory=lambda: str(__import__("uuid").uuid4()))
     kube_token: str = field(default_factory=_token)  # bearer token accepted by every Kubernetes server
-    k3s_agent_token: str = field(default_factory=lambda: "K10" + _secrets.token_hex(32) + "::server:" + _token())
+    k3s_agent_token: str = field(
+        default_factory=lambda: "K10" + _secrets.token_hex(32) + "::server:" + _token()
+    )
 
 
 @dataclass

@@ -1,0 +1,127 @@
+"""Services: async facades over the guarded clients for the screens and headless commands.
+
+``Services`` owns the bounded executor every blocking call runs on, the clients of the current profile
+(built lazily), and the shared :class:`~hks_tui.services.watch_cache.WatchCache`. No Textual imports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from hks_tui.clients.guard import TransportGuard
+from hks_tui.services.audit import AuditService
+from hks_tui.services.clients import ClientSet
+from hks_tui.services.executor import ServiceExecutor
+from hks_tui.services.health import HealthService
+from hks_tui.services.streams import LogFollower
+from hks_tui.services.watch_cache import WatchCache, WatchEvent
+from hks_tui.services.workspaces import WorkspaceRef, WorkspaceService
+
+if TYPE_CHECKING:
+    from hks_tui.clients.kube import KubeClient
+
+
+class Services:
+    """Everything the screens call. Build with :meth:`build`; ``close()`` stops threads and sockets."""
+
+    def __init__(
+        self,
+        *,
+        guard: TransportGuard,
+        clients: ClientSet,
+        store: Any,
+        workspaces: list[WorkspaceRef],
+        executor: ServiceExecutor | None = None,
+        health_timeout: float = 3.0,
+    ) -> None:
+        self.guard = guard
+        self.clients = clients
+        self.store = store
+        self.executor = executor or ServiceExecutor()
+        self.health = HealthService(clients, self.executor, timeout=health_timeout)
+        self.workspaces = WorkspaceService(clients, self.executor, store, workspaces)
+        self.audit = AuditService(store, self.executor)
+        self.watch_cache = WatchCache()
+        self._followers: list[LogFollower] = []
+        self._closed = False
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        profile: Any,
+        store: Any,
+        workspaces: list[WorkspaceRef],
+        readonly: bool = False,
+        insecure: bool = False,
+        actor: str | None = None,
+        executor: ServiceExecutor | None = None,
+    ) -> Services:
+        guard = TransportGuard(
+            readonly=readonly,
+            audit=store.audit if store is not None else None,
+            actor=actor,
+            profile=getattr(profile, "name", ""),
+        )
+        _register_profile_secrets(guard, profile)
+        clients = ClientSet(profile, guard, insecure=insecure)
+        return cls(guard=guard, clients=clients, store=store, workspaces=workspaces, executor=executor)
+
+    def follow_log(
+        self,
+        client: KubeClient,
+        pod: str,
+        namespace: str,
+        on_line: Callable[[str], None],
+        on_state: Callable[[str, str], None] | None = None,
+        **options: Any,
+    ) -> LogFollower:
+        """Start following a pod's log on a dedicated thread (stopped by ``close()`` at the latest)."""
+        follower = LogFollower(client, pod, namespace, on_line, on_state, **options)
+        self._followers = [f for f in self._followers if f.alive]
+        self._followers.append(follower)
+        return follower.start()
+
+    @property
+    def readonly(self) -> bool:
+        return self.guard.readonly
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        for follower in self._followers:
+            follower.stop(timeout=2.0)
+        self.watch_cache.close()
+        self.clients.close()
+        self.executor.shutdown(wait=False)
+
+
+def _register_profile_secrets(guard: TransportGuard, profile: Any) -> None:
+    """Mask the profile's secrets everywhere, including ones no client sends (the K3s agent token)."""
+    from hks_tui.secretref import resolve_secret
+
+    refs = [getattr(getattr(profile, "k3s", None), "agent_token", None)]
+    refs.append(getattr(getattr(profile, "proxmox", None), "token_secret", None))
+    for ref in refs:
+        if ref is None:
+            continue
+        try:
+            guard.register_secret(resolve_secret(ref))
+        except Exception:  # an unreadable secret is reported when the client that needs it is built
+            pass
+
+
+__all__ = [
+    "AuditService",
+    "ClientSet",
+    "HealthService",
+    "LogFollower",
+    "ServiceExecutor",
+    "Services",
+    "WatchCache",
+    "WatchEvent",
+    "WorkspaceRef",
+    "WorkspaceService",
+]

@@ -1,0 +1,35 @@
+"""Reusable Textual widgets. They know nothing of HKS: generic names, theme variables only.
+
+* :class:`ResourceTable` (+ :class:`Column`, :class:`Row`, :class:`RowAction`) — virtualised keyed table
+* :class:`StepTimeline` (+ :class:`Step`) — steps with state, elapsed time and expandable detail
+* :class:`ConfirmDialog` — modal confirmation, typed-name gating for destructive actions
+* :class:`QuotaGauge` — used/limit bar with warning/critical thresholds
+* :class:`UsageChart` — history chart with a one-line fallback in tiny spaces
+* :class:`LogView` — ring-buffered, batch-flushed log lines with levels, JSON, search and follow
+* :class:`ActionMenu` (+ :class:`MenuItem`) — the small modal menu the table uses
+"""
+
+from hks_tui.widgets.action_menu import ActionMenu, MenuItem
+from hks_tui.widgets.confirm_dialog import ConfirmDialog
+from hks_tui.widgets.log_view import LogView
+from hks_tui.widgets.quota_gauge import QuotaGauge
+from hks_tui.widgets.resource_table import ResourceTable, RowAction
+from hks_tui.widgets.step_timeline import Step, StepTimeline
+from hks_tui.widgets.table_model import Column, Row, natural_sort_key
+from hks_tui.widgets.usage_chart import UsageChart
+
+__all__ = [
+    "ActionMenu",
+    "Column",
+    "ConfirmDialog",
+    "LogView",
+    "MenuItem",
+    "QuotaGauge",
+    "ResourceTable",
+    "Row",
+    "RowAction",
+    "Step",
+    "StepTimeline",
+    "UsageChart",
+    "natural_sort_key",
+]

@@ -1,0 +1,345 @@
+"""HksApp: the Textual shell — wiring only (sections as modes, bindings, the error hub, runtime injection).
+
+Screens live in ``hks_tui.screens``; styles in ``hks_tui/styles``. The app receives a ready ``Runtime``
+(settings, profile, store, services); tests build one against the lab and pass it in.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from textual import on, work
+from textual.actions import SkipAction
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Input
+from textual.worker import Worker, WorkerState
+
+from hks_tui.screens.base import STYLES, SectionScreen
+from hks_tui.screens.chrome import CommandLine, HealthDot
+from hks_tui.screens.commands import COMMANDS, Command, CommandError, parse_command
+from hks_tui.screens.dialogs import ErrorPanel, HealthDetails, HelpScreen, binding_rows
+from hks_tui.screens.errors import ErrorInfo, describe_error
+from hks_tui.screens.home import HomeScreen
+from hks_tui.screens.pickers import PickerScreen
+
+if TYPE_CHECKING:
+    from hks_tui.runtime import Runtime
+
+ALL_PROJECTS = "*"
+THEMES = {"dark": "textual-dark", "light": "textual-light"}
+#: set to "1" to exit right after the first frame is painted (start-up benchmark)
+FIRST_FRAME_ENV = "HKS_TUI_EXIT_AFTER_FIRST_FRAME"
+FIRST_FRAME_MARKER = "HKS-TUI-FIRST-FRAME"
+# Workers whose failure is shown as a flash/notification only (they repeat; a modal would nag).
+_QUIET_GROUPS = {"health", "audit-refresh", "workspaces", "projects", "picker-load"}
+
+
+def _audit_screen() -> Screen[Any]:
+    """The audit section, imported on first use (keeps the table widget out of start-up)."""
+    from hks_tui.screens.audit import AuditScreen
+
+    return AuditScreen()
+
+
+class HksApp(App[int]):
+    """The HKS console shell."""
+
+    TITLE = "HKS"
+    CSS_PATH = STYLES / "app.tcss"
+    MODES = {"home": HomeScreen, "audit": _audit_screen}
+    #: (mode, title) of every section, in key order
+    SECTIONS: tuple[tuple[str, str], ...] = (("home", "Home"), ("audit", "Audit"))
+    BINDINGS = [
+        # Priority: handled before the key is forwarded, so keys typed right after ':' reach the command
+        # line (not the widget that had focus). Inside an Input they type themselves (SkipAction).
+        Binding("colon", "command_line", "Command", key_display=":", priority=True),
+        Binding("question_mark", "help", "Help", key_display="?", priority=True),
+        Binding("1", "section('home')", "Home"),
+        Binding("2", "section('audit')", "Audit"),
+        Binding("w", "pick_workspace", "Workspace"),
+        Binding("p", "pick_project", "Project"),
+        Binding("B", "health_details", "Health", key_display="B"),
+        Binding("ctrl+t", "toggle_theme", "Theme", show=False),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    org: reactive[str] = reactive("")
+    workspace: reactive[str] = reactive("")
+    project: reactive[str] = reactive("")
+    plan: reactive[str | None] = reactive(None)
+    health: reactive[tuple[Any, ...]] = reactive(())
+    flash: reactive[tuple[str, str]] = reactive(("", "information"))
+
+    def __init__(
+        self, runtime: Runtime, *, health_interval: float = 15.0, audit_interval: float = 2.0
+    ) -> None:
+        super().__init__()
+        self.runtime = runtime
+        self.health_interval = health_interval
+        self.audit_interval = audit_interval
+        self.workspaces: list[Any] = []
+        self.projects: list[str] = []
+        self.errors: list[ErrorInfo] = []
+        self._health_timer: Timer | None = None
+        settings = getattr(runtime, "settings", None)
+        ui = getattr(settings, "ui", None)
+        self.theme = THEMES.get(str(getattr(ui, "theme", "dark")), "textual-dark")
+
+    # -- start-up -------------------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        profile = getattr(self.runtime, "profile", None)
+        self.org = str(getattr(profile, "org", "") or "")
+        self.workspace = str(
+            getattr(self.runtime, "workspace", None) or getattr(profile, "workspace", "") or ""
+        )
+        self.switch_mode("home")
+        if self.runtime.config_error is not None:
+            self.say(f"Configuration problem: {self.runtime.config_error}", "warning")
+        # Backend calls start once the first frame is on screen (their imports would delay it).
+        self.call_after_refresh(self._start_background)
+        if os.environ.get(FIRST_FRAME_ENV) == "1":
+            self.call_after_refresh(self._first_frame)
+
+    def _start_background(self) -> None:
+        self.check_health()
+        self.load_workspaces()
+
+    def _first_frame(self) -> None:
+        """Start-up benchmark hook: once a section screen has been painted, print a marker and exit."""
+        if not (isinstance(self.screen, SectionScreen) and self.screen.is_mounted):
+            self.call_after_refresh(self._first_frame)
+            return
+        if sys.__stdout__ is not None:
+            sys.__stdout__.write(f"\n{FIRST_FRAME_MARKER}\n")
+            sys.__stdout__.flush()
+        self.exit(0)
+
+    @property
+    def current_workspace(self) -> Any | None:
+        return next((w for w in self.workspaces if w.name == self.workspace), None)
+
+    # -- background work ------------------------------------------------------------------------------
+    @work(group="health", exclusive=True, exit_on_error=False)
+    async def check_health(self) -> list[Any]:
+        return list(await self.runtime.services.health.check_all())
+
+    @work(group="workspaces", exclusive=True, exit_on_error=False)
+    async def load_workspaces(self) -> list[Any]:
+        return list(await self.runtime.services.workspaces.list())
+
+    @work(group="projects", exclusive=True, exit_on_error=False)
+    async def load_projects(self) -> list[str]:
+        return list(await self.runtime.services.workspaces.projects(self.workspace))
+
+    @on(Worker.StateChanged)
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one worker-error hub, plus result routing for the app's own workers."""
+        worker = event.worker
+        if event.state == WorkerState.SUCCESS and worker.node is self:
+            self._apply_result(worker.group, worker.result)
+        elif event.state == WorkerState.ERROR:
+            self.report_error(
+                worker.error, source=worker.name or worker.group, quiet=worker.group in _QUIET_GROUPS
+            )
+        polled = worker.node is self and worker.group == "health" and self.health_interval > 0
+        if polled and event.state in (WorkerState.SUCCESS, WorkerState.ERROR):
+            # One pending poll at most: a manual check (e.g. after a workspace switch) restarts the wait.
+            if self._health_timer is not None:
+                self._health_timer.stop()
+            self._health_timer = self.set_timer(self.health_interval, self.check_health, name="health-poll")
+
+    def _apply_result(self, group: str, result: Any) -> None:
+        if group == "health":
+            self.health = tuple(result)
+        elif group == "workspaces":
+            self.workspaces = sorted(result, key=lambda w: w.name)
+            if not self.workspace and len(self.workspaces) == 1:
+                self.workspace = self.workspaces[0].name
+            self._sync_workspace_facts()
+            self.load_projects()
+        elif group == "projects":
+            self.projects = sorted(result)
+
+    def _sync_workspace_facts(self) -> None:
+        current = self.current_workspace
+        self.plan = str(current.plan) if current is not None else None
+        if current is not None and current.org:
+            self.org = current.org
+        self.mutate_reactive(HksApp.workspace)
+
+    # -- errors and messages --------------------------------------------------------------------------
+    def report_error(self, error: BaseException | None, *, source: str, quiet: bool = False) -> ErrorInfo:
+        """Show a failure: always a flash line and a notification; an error panel unless ``quiet``."""
+        info = describe_error(error, source)
+        self.errors = [*self.errors[-99:], info]
+        self.say(info.one_line, "error")
+        if not quiet and not isinstance(self.screen, ErrorPanel):
+            self.push_screen(ErrorPanel(info))
+        return info
+
+    def say(self, text: str, severity: str = "information") -> None:
+        """Flash a message in the shell's message line and as a notification."""
+        self.flash = (text, severity)
+        if severity != "information":
+            self.notify(text, severity=severity, markup=False)  # type: ignore[arg-type]
+
+    # -- actions --------------------------------------------------------------------------------------
+    def action_section(self, name: str) -> None:
+        if name != self.current_mode:
+            self.switch_mode(name)
+
+    def _typing(self) -> bool:
+        return isinstance(self.screen.focused, Input)
+
+    def action_command_line(self) -> None:
+        if self._typing():
+            raise SkipAction()
+        if isinstance(self.screen, SectionScreen):
+            self.screen.open_command_line()
+
+    def action_help(self) -> None:
+        if self._typing():
+            raise SkipAction()
+        screen = self.screen
+        if isinstance(screen, HelpScreen):
+            return
+        title = screen.TITLE_TEXT if isinstance(screen, SectionScreen) else type(screen).__name__
+        self.push_screen(HelpScreen(binding_rows(screen), title))
+
+    def action_health_details(self) -> None:
+        self.push_screen(HealthDetails(self.health))
+
+    @on(HealthDot.Activated)
+    def _dot_activated(self) -> None:
+        self.action_health_details()
+
+    def action_toggle_theme(self) -> None:
+        self.theme = THEMES["light"] if self.theme == THEMES["dark"] else THEMES["dark"]
+
+    def action_pick_workspace(self) -> None:
+        async def loader() -> list[tuple[str, str]]:
+            found = list(await self.runtime.services.workspaces.list())
+            return [(w.name, f"{w.name}  ({str(w.plan).capitalize()})") for w in found]
+
+        picker = PickerScreen("Switch workspace", loader, self.workspace, picker_id="workspace-picker")
+        self.push_screen(picker, self._picked_workspace)
+
+    def _picked_workspace(self, name: str | None) -> None:
+        if name:
+            self.switch_workspace(name)
+
+    def action_pick_project(self) -> None:
+        async def loader() -> list[tuple[str, str]]:
+            names = sorted(await self.runtime.services.workspaces.projects(self.workspace))
+            return [(ALL_PROJECTS, "(all namespaces)")] + [(n, n) for n in names]
+
+        picker = PickerScreen("Pick project (namespace)", loader, self.project, picker_id="project-picker")
+        self.push_screen(picker, self._picked_project)
+
+    def _picked_project(self, name: str | None) -> None:
+        if name is not None:
+            self.set_project(name)
+
+    # -- workspace / project --------------------------------------------------------------------------
+    @work(group="switch-workspace", exclusive=True, exit_on_error=False)
+    async def switch_workspace(self, name: str) -> None:
+        """Switch to workspace ``name`` (refreshing the list first so a new workspace is found)."""
+        self.workspaces = sorted(await self.runtime.services.workspaces.list(), key=lambda w: w.name)
+        if name not in {w.name for w in self.workspaces}:
+            known = ", ".join(w.name for w in self.workspaces) or "none"
+            self.say(f"No workspace named {name!r} (known: {known})", "error")
+            return
+        await self.runtime.switch_workspace(name)
+        self.workspace = name
+        self.project = ""
+        self.projects = []
+        self._sync_workspace_facts()
+        self.say(f"Switched to workspace {name}")
+        self.load_projects()
+        self.check_health()
+
+    def set_project(self, name: str) -> None:
+        """Select project (namespace) ``name``; ``*`` (or empty) means all namespaces."""
+        name = "" if name == ALL_PROJECTS else name
+        if name and self.projects and name not in self.projects:
+            self.say(f"No project (namespace) {name!r} in {self.workspace}", "error")
+            return
+        self.project = name
+        self.say(f"Project: {name or 'all namespaces'}")
+
+    # -- command line ---------------------------------------------------------------------------------
+    def command_arguments(self, command: str) -> Iterable[str]:
+        if command == "ws":
+            return [w.name for w in self.workspaces]
+        if command == "ns":
+            return [*self.projects, ALL_PROJECTS]
+        if command == "theme":
+            return list(THEMES)
+        return []
+
+    @on(CommandLine.Entered)
+    def _command_submitted(self, event: CommandLine.Entered) -> None:
+        self.run_command(event.text)
+
+    def run_command(self, text: str) -> None:
+        """Execute one command line (``:audit``, ``:ws prod``, ``:q`` …)."""
+        try:
+            command = parse_command(text)
+        except CommandError as error:
+            self.say(str(error), "error")
+            return
+        self._dispatch(command)
+
+    def _dispatch(self, command: Command) -> None:
+        name, argument = command.name, command.argument
+        if name in self.MODES:
+            self.action_section(name)
+        elif name == "ws":
+            self.switch_workspace(argument) if argument else self.action_pick_workspace()
+        elif name == "ns":
+            self.set_project(argument) if argument else self.action_pick_project()
+        elif name == "health":
+            self.action_health_details()
+        elif name == "theme":
+            if argument is None:
+                self.action_toggle_theme()
+            elif argument in THEMES:
+                self.theme = THEMES[argument]
+            else:
+                self.say(f"Unknown theme {argument!r} (use dark or light)", "error")
+        elif name == "help":
+            self.action_help()
+        elif name == "q":
+            self.exit(0)
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        for mode, title in self.SECTIONS:
+            yield SystemCommand(f"Go to {title}", f":{mode}", lambda m=mode: self.action_section(m))
+        yield SystemCommand("Switch workspace", "Pick another workspace", self.action_pick_workspace)
+        yield SystemCommand("Pick project", "Pick the project (namespace)", self.action_pick_project)
+        yield SystemCommand(
+            "Backend health", "Health of every backend with reasons", self.action_health_details
+        )
+        yield SystemCommand("Toggle theme", "Switch between dark and light", self.action_toggle_theme)
+        yield SystemCommand("Help", "Every key binding of this screen", self.action_help)
+        yield from super().get_system_commands(screen)
+
+
+def run_console(runtime: Runtime) -> int:
+    """Run the console on ``runtime`` until the user quits; closes the runtime. Returns the exit code."""
+    try:
+        app = HksApp(runtime)
+        result = app.run()
+        return int(result or app.return_code or 0)
+    finally:
+        runtime.close()
+
+
+__all__ = ["COMMANDS", "HksApp", "run_console"]

@@ -1,0 +1,404 @@
+"""Settings: ``$XDG_CONFIG_HOME/hks-tui/config.toml`` plus ``HKS_*`` environment overrides.
+
+Environment variables override the file, nested with ``__``: ``HKS_UI__THEME=light``,
+``HKS_DEFAULT_PROFILE=prod``, ``HKS_PROFILES__PROD__PROXMOX__TIMEOUT=30``.
+
+Every problem becomes a :class:`ConfigError` naming the file, the line and the problem. No secret value
+is ever held here: secrets are :class:`~hks_tui.secretref.SecretRef` references, resolved on use.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from hks_tui import paths
+from hks_tui.config_template import TEMPLATE
+from hks_tui.models.workspace import DEFAULT_CATALOG, DEFAULT_STORAGE_PRICE_GIB_MONTH, InstanceType
+from hks_tui.secretref import SecretRef
+
+__all__ = [
+    "ConfigError",
+    "K3sSettings",
+    "KubeContext",
+    "Profile",
+    "ProxmoxSettings",
+    "Region",
+    "Settings",
+    "UiSettings",
+    "load_settings",
+    "profile_from_lab",
+    "template_toml",
+]
+
+_NAME = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used. ``str()`` is ``file:line: problem`` (``file: problem`` without
+    a line)."""
+
+    def __init__(self, path: Path | str, line: int | None, problem: str) -> None:
+        self.path = Path(path) if not isinstance(path, Path) else path
+        self.line = line
+        self.problem = problem
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line is not None else f"{self.path}"
+        return f"{where}: {self.problem}"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ProxmoxSettings(_Strict):
+    url: str
+    token_id: str = Field(pattern=r"^[^@!\s]+@[^@!\s]+![A-Za-z][A-Za-z0-9._-]*$")
+    token_secret: SecretRef
+    ca_file: Path | None = None
+    fingerprint: str | None = None  # SHA-256 of the server certificate, hex (colons allowed)
+    insecure: bool = False
+    timeout: float = Field(default=10.0, gt=0, le=600)
+
+    @field_validator("url")
+    @classmethod
+    def _https(cls, value: str) -> str:
+        if not re.match(r"^https://(\[[0-9A-Fa-f:.]+\]|[^/\s:\[\]]+)(:\d{1,5})?/?$", value):
+            raise ValueError("must be https://HOST[:PORT] (for example https://pve1.example.com:8006)")
+        return value.rstrip("/")
+
+    @field_validator("ca_file")
+    @classmethod
+    def _ca_exists(cls, value: Path | None) -> Path | None:
+        if value is None:
+            return None
+        value = value.expanduser()
+        if not value.is_file():
+            raise ValueError(f"CA file {value} does not exist")
+        return value
+
+    @field_validator("fingerprint")
+    @classmethod
+    def _sha256(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        digits = value.replace(":", "").strip().lower()
+        if not re.fullmatch(r"[0-9a-f]{64}", digits):
+            raise ValueError("must be a SHA-256 fingerprint: 64 hex digits, colons allowed")
+        return ":".join(digits[i : i + 2] for i in range(0, 64, 2)).upper()
+
+
+class Region(_Strict):
+    pve_nodes: list[str] = Field(min_length=1)
+    storage: str = "local-lvm"
+    bridge: str = "vmbr0"
+    template_vmid: dict[str, int] = Field(default_factory=dict)  # PVE node -> cloud-init template VMID
+
+    @model_validator(mode="after")
+    def _templates_on_nodes(self) -> Region:
+        unknown = sorted(set(self.template_vmid) - set(self.pve_nodes))
+        if unknown:
+            raise ValueError(f"template_vmid names nodes not in pve_nodes: {', '.join(unknown)}")
+        for node, vmid in self.template_vmid.items():
+            if not 100 <= vmid <= 999_999_999:
+                raise ValueError(f"template_vmid for {node} must be a VMID between 100 and 999999999")
+        return self
+
+
+class KubeContext(_Strict):
+    kubeconfig: Path
+    context: str = Field(min_length=1)
+
+    @field_validator("kubeconfig")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+
+class K3sSettings(_Strict):
+    url: str = Field(pattern=r"^https://\S+$")
+    agent_token: SecretRef
+
+
+class Profile(_Strict):
+    name: str = Field(pattern=_NAME)
+    org: str = ""
+    workspace: str = Field(pattern=_NAME)
+    proxmox: ProxmoxSettings
+    regions: dict[str, Region] = Field(default_factory=dict)
+    host_cluster: KubeContext
+    vcluster: KubeContext
+    k3s: K3sSettings
+    prometheus_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
+    is_lab: bool = False
+
+
+class UiSettings(_Strict):
+    theme: Literal["dark", "light"] = "dark"
+    quota_warning: float = Field(default=0.80, gt=0, le=1)
+    quota_critical: float = Field(default=0.95, gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> UiSettings:
+        if self.quota_warning >= self.quota_critical:
+            raise ValueError("quota_warning must be below quota_critical")
+        return self
+
+
+_TOML_DATA: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "hks_toml_data", default=None
+)
+
+
+class _TomlDataSource(PydanticBaseSettingsSource):
+    """Feeds the already-parsed TOML (parsed by :func:`load_settings` so syntax errors keep their line)."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return (_TOML_DATA.get() or {}).get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(_TOML_DATA.get() or {})
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="HKS_", env_nested_delimiter="__", extra="forbid", frozen=True, case_sensitive=False
+    )
+
+    profiles: dict[str, Profile] = Field(default_factory=dict)
+    default_profile: str | None = None
+    ui: UiSettings = Field(default_factory=UiSettings)
+    catalog: list[InstanceType] = Field(default_factory=lambda: list(DEFAULT_CATALOG))
+    storage_price_gib_month: float = Field(default=DEFAULT_STORAGE_PRICE_GIB_MONTH, ge=0)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _TomlDataSource(settings_cls))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _name_profiles(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("profiles"), dict):
+            profiles = {}
+            for key, value in data["profiles"].items():
+                if isinstance(value, dict) and "name" not in value:
+                    value = {**value, "name": key}
+                profiles[key] = value
+            data = {**data, "profiles": profiles}
+        return data
+
+    @model_validator(mode="after")
+    def _check(self) -> Settings:
+        for key, profile in self.profiles.items():
+            if profile.name != key:
+                raise ValueError(
+                    f"profile {key!r} has name {profile.name!r}; drop the name or make them equal"
+                )
+        if self.default_profile is not None and self.default_profile not in self.profiles:
+            known = ", ".join(sorted(self.profiles)) or "none defined"
+            raise ValueError(f"default_profile {self.default_profile!r} is not a profile ({known})")
+        names = [it.name for it in self.catalog]
+        if len(set(names)) != len(names):
+            raise ValueError("catalog has duplicate instance-type names")
+        return self
+
+    def profile(self, name: str | None = None) -> Profile | None:
+        """The named profile, else the default one, else the only one; None when ambiguous or empty."""
+        if name is not None:
+            return self.profiles.get(name)
+        if self.default_profile is not None:
+            return self.profiles[self.default_profile]
+        if len(self.profiles) == 1:
+            return next(iter(self.profiles.values()))
+        return None
+
+
+# -- loading ---------------------------------------------------------------------------------------
+
+
+def _toml_key_paths(text: str) -> list[tuple[int, tuple[str | int, ...]]]:
+    """(line number, key path) of every table header and key assignment of a TOML document."""
+    out: list[tuple[int, tuple[str | int, ...]]] = []
+    table: tuple[str | int, ...] = ()
+    array_counts: dict[tuple[str | int, ...], int] = {}
+    part = r'(?:"[^"]*"|\'[^\']*\'|[A-Za-z0-9_-]+)'
+    dotted = rf"{part}(?:\s*\.\s*{part})*"
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if m := re.match(rf"^\[\[\s*({dotted})\s*\]\]", line):
+            base = _split_key(m.group(1))
+            index = array_counts.get(base, -1) + 1
+            array_counts[base] = index
+            table = (*base, index)
+            out.append((number, table))
+        elif m := re.match(rf"^\[\s*({dotted})\s*\]", line):
+            table = _split_key(m.group(1))
+            out.append((number, table))
+        elif m := re.match(rf"^({dotted})\s*=", line):
+            out.append((number, (*table, *_split_key(m.group(1)))))
+    return out
+
+
+def _split_key(key: str) -> tuple[str, ...]:
+    parts = re.findall(r'"([^"]*)"|\'([^\']*)\'|([A-Za-z0-9_-]+)', key)
+    return tuple(next(p for p in groups if p) if any(groups) else "" for groups in parts)
+
+
+def _line_for(text: str, loc: tuple[str | int, ...]) -> int | None:
+    """The line that best matches a validation error location: the longest matching key path."""
+    best: tuple[int, int] | None = None  # (matched length, line)
+    for number, keys in _toml_key_paths(text):
+        length = 0
+        for a, b in zip(keys, loc, strict=False):
+            if a != b:
+                break
+            length += 1
+        if length == len(keys) and length > 0 and (best is None or length > best[0]):
+            best = (length, number)
+    return best[1] if best else None
+
+
+def _describe(error: Any) -> str:
+    loc = ".".join(str(p) for p in error["loc"])
+    msg = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] == "missing":
+        return f"{loc}: required setting is missing"
+    if error["type"] == "extra_forbidden":
+        return f"{loc}: unknown setting"
+    return f"{loc}: {msg}" if loc else msg
+
+
+def _loc_from_message(message: str) -> tuple[str | int, ...]:
+    """A location for a whole-document error: the first top-level setting its message names."""
+    for name in Settings.model_fields:
+        if name in message:
+            return (name,)
+    return ()
+
+
+def _env_source(loc: tuple[str | int, ...]) -> str | None:
+    """The ``HKS_*`` variable that set the value at ``loc`` (or one of its parents), if any."""
+    env = {k.upper(): k for k in os.environ}
+    for end in range(len(loc), 0, -1):
+        name = "HKS_" + "__".join(str(p) for p in loc[:end]).upper()
+        if name in env:
+            return env[name]
+    return None
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Load the configuration file (default :func:`hks_tui.paths.config_file`) and ``HKS_*`` env.
+
+    A missing default file means "no configuration" (defaults); a missing explicit ``path`` is an error.
+    Raises :class:`ConfigError`.
+    """
+    explicit = path is not None
+    file = Path(path).expanduser() if path is not None else paths.config_file()
+    text = ""
+    data: dict[str, Any] = {}
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        if explicit:
+            raise ConfigError(file, None, "file not found (create one with `hks-tui config init`)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(file, None, f"cannot read the file: {exc}") from None
+    if text:
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            m = re.search(r"\(at line (\d+), column \d+\)", str(exc))
+            line = getattr(exc, "lineno", None) or (int(m.group(1)) if m else None)
+            problem = re.sub(r"\s*\(at line \d+, column \d+\)", "", getattr(exc, "msg", None) or str(exc))
+            raise ConfigError(file, line, f"TOML syntax error: {problem}") from None
+    token = _TOML_DATA.set(data)
+    try:
+        return Settings()
+    except ValidationError as exc:
+        # An unknown key (a typo) usually explains the "missing" error next to it: report it first.
+        errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+        first = errors[0]
+        loc = tuple(first["loc"]) or _loc_from_message(str(first["msg"]))
+        extra = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
+        env_name = _env_source(loc)
+        if env_name is not None:
+            raise ConfigError(
+                file, None, f"{_describe(first)} (from environment variable {env_name}){extra}"
+            ) from None
+        line = _line_for(text, loc) if text else None
+        raise ConfigError(file, line, _describe(first) + extra) from None
+    except ValueError as exc:  # environment values that are not valid JSON for complex fields
+        raise ConfigError(file, None, f"environment override: {exc}") from None
+    finally:
+        _TOML_DATA.reset(token)
+
+
+def template_toml() -> str:
+    """A commented configuration template (written by ``hks-tui config init``)."""
+    return TEMPLATE
+
+
+# -- lab-derived profiles --------------------------------------------------------------------------
+
+
+def profile_from_lab(info: dict[str, Any], workspace: str) -> Profile:
+    """A profile for ``workspace`` of a running lab, from its ``lab.json`` dict.
+
+    Secrets become in-memory literals (never written anywhere). Raises :class:`ConfigError` when the
+    workspace is not one of the lab's vClusters.
+    """
+    source = Path(str(info.get("state_dir", "lab.json")))
+    contexts: dict[str, str] = dict(info.get("vcluster_contexts") or {})
+    if workspace not in contexts:
+        known = ", ".join(sorted(contexts)) or "none"
+        raise ConfigError(source, None, f"the lab has no workspace {workspace!r} (known: {known})")
+    pve = info["proxmox"]
+    kubeconfig = Path(info["kubeconfig"])
+    regions: dict[str, Region] = {}
+    for name, region in (info.get("regions") or {}).items():
+        regions[name] = Region.model_validate(region)
+    if not regions:
+        nodes = list(pve.get("nodes") or [])
+        templates = {
+            n: int(v) for n, v in (pve.get("template_vmid") or {}).items() if int(v) >= 100 and n in nodes
+        }
+        if nodes:
+            regions["lab"] = Region(pve_nodes=nodes, template_vmid=templates)
+    k3s = info.get("k3s") or {}
+    return Profile(
+        name=f"lab-{workspace}",
+        org=str(info.get("org") or "lab"),
+        workspace=workspace,
+        proxmox=ProxmoxSettings(
+            url=str(pve["url"]),
+            token_id=str(pve["token_id"]),
+            token_secret=SecretRef.literal(str(pve["token_secret"])),
+            ca_file=Path(pve["ca_file"]) if pve.get("ca_file") else None,
+        ),
+        regions=regions,
+        host_cluster=KubeContext(kubeconfig=kubeconfig, context=str(info["host_context"])),
+        vcluster=KubeContext(kubeconfig=kubeconfig, context=contexts[workspace]),
+        k3s=K3sSettings(
+            url=str(k3s.get("url") or pve["url"]),
+            agent_token=SecretRef.literal(str(k3s.get("agent_token", ""))),
+        ),
+        prometheus_url=info.get("prometheus_url") or None,
+        is_lab=True,
+    )

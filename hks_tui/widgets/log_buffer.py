@@ -1,0 +1,164 @@
+"""The data side of :class:`~hks_tui.widgets.log_view.LogView` (no Textual here).
+
+* :class:`IngestQueue` — what producers write to (from any thread): a bounded deque; lines that arrive
+  while it is full are dropped *and counted*, so the view can say "N lines dropped".
+* :class:`LogLines` — the ring buffer of entries (``deque(maxlen)``) and the derived display lines
+  (filtered by the search text, JSON optionally pretty-printed), kept in step incrementally.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections import deque
+from collections.abc import Iterable
+from typing import Literal
+
+Level = Literal["error", "warn", "info", "debug", "none"]
+
+_LEVEL_RE = re.compile(
+    r"\b(FATAL|PANIC|CRIT(?:ICAL)?|ERROR|ERR|E\d{4}|WARN(?:ING)?|W\d{4}|INFO|I\d{4}|DEBUG|TRACE)\b", re.I
+)
+_LEVEL_WORDS: dict[str, Level] = {
+    "fatal": "error",
+    "panic": "error",
+    "crit": "error",
+    "critical": "error",
+    "error": "error",
+    "err": "error",
+    "warn": "warn",
+    "warning": "warn",
+    "info": "info",
+    "debug": "debug",
+    "trace": "debug",
+}
+_KLOG: dict[str, Level] = {"e": "error", "w": "warn", "i": "info"}
+
+
+def detect_level(line: str) -> Level:
+    """Level of a log line: a JSON ``level``/``severity`` field, a klog prefix, or a level word early on."""
+    if line.startswith("{"):
+        try:
+            record = json.loads(line)
+        except ValueError:
+            record = None
+        if isinstance(record, dict):
+            for field in ("level", "lvl", "severity", "levelname"):
+                value = record.get(field)
+                if isinstance(value, str):
+                    return _LEVEL_WORDS.get(value.lower(), "none")
+    match = _LEVEL_RE.search(line, 0, 120)
+    if match is None:
+        return "none"
+    word = match.group(1).lower()
+    if word[0] in _KLOG and word[1:].isdigit():
+        return _KLOG[word[0]]
+    return _LEVEL_WORDS.get(word, "none")
+
+
+def pretty_json(line: str) -> list[str] | None:
+    """The line as indented JSON when it is a JSON object or array, else ``None``."""
+    if not line.startswith(("{", "[")):
+        return None
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(record, dict | list):
+        return None
+    return json.dumps(record, indent=2, ensure_ascii=False).splitlines()
+
+
+class IngestQueue:
+    """Bounded, thread-safe hand-off from producers to the UI flusher."""
+
+    def __init__(self, max_pending: int = 20_000) -> None:
+        self._pending: deque[str] = deque()
+        self._lock = threading.Lock()
+        self.max_pending = max_pending
+        self.dropped = 0
+
+    def put(self, lines: Iterable[str]) -> None:
+        with self._lock:
+            for line in lines:
+                if len(self._pending) >= self.max_pending:
+                    self.dropped += 1
+                else:
+                    self._pending.append(line)
+
+    def drain(self) -> list[str]:
+        with self._lock:
+            batch = list(self._pending)
+            self._pending.clear()
+        return batch
+
+    def __len__(self) -> int:
+        return len(self._pending)
+
+
+class LogLines:
+    """Ring buffer of entries and the display lines derived from them."""
+
+    def __init__(self, max_lines: int = 10_000) -> None:
+        self.entries: deque[tuple[str, Level]] = deque(maxlen=max_lines)
+        self.counts: deque[int] = deque(maxlen=max_lines)  # display lines per entry
+        self.display: list[tuple[str, Level]] = []
+        self.evicted = 0
+        self.search = ""
+        self.pretty = False
+        self.width = 0
+
+    @property
+    def max_lines(self) -> int:
+        return self.entries.maxlen or 0
+
+    def _expand(self, text: str, level: Level) -> list[tuple[str, Level]]:
+        needle = self.search
+        if needle and needle not in text.lower():
+            return []
+        if self.pretty:
+            lines = pretty_json(text)
+            if lines is not None:
+                return [(line, level) for line in lines]
+        return [(text.expandtabs(4), level)]
+
+    def add(self, lines: Iterable[str]) -> int:
+        """Append raw lines; returns how many display lines were added."""
+        incoming = [(line.rstrip("\r\n"), detect_level(line)) for line in lines]
+        limit = self.max_lines
+        if len(incoming) > limit:
+            self.evicted += len(incoming) - limit
+            incoming = incoming[-limit:]
+        overflow = max(0, len(self.entries) + len(incoming) - limit)
+        if overflow:
+            self.evicted += overflow
+            gone = sum(self.counts[i] for i in range(min(overflow, len(self.counts))))
+            del self.display[:gone]
+        added = 0
+        for text, level in incoming:
+            shown = self._expand(text, level)
+            self.entries.append((text, level))
+            self.counts.append(len(shown))
+            if shown:
+                self.display.extend(shown)
+                added += len(shown)
+                self.width = max(self.width, *(len(t) for t, _ in shown))
+        return added
+
+    def rebuild(self) -> None:
+        """Recompute the display lines after the search text or the pretty toggle changed."""
+        self.display = []
+        self.counts.clear()
+        self.width = 0
+        for text, level in self.entries:
+            shown = self._expand(text, level)
+            self.counts.append(len(shown))
+            self.display.extend(shown)
+        self.width = max((len(t) for t, _ in self.display), default=0)
+
+    def clear(self) -> None:
+        self.entries.clear()
+        self.counts.clear()
+        self.display = []
+        self.width = 0

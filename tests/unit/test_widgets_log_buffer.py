@@ -1,0 +1,69 @@
+"""Log buffer: level detection, JSON pretty-print, bounded ingest with drop count, ring buffer sync."""
+
+from __future__ import annotations
+
+import threading
+
+from hks_tui.widgets.log_buffer import IngestQueue, LogLines, detect_level, pretty_json
+
+
+def test_detect_level() -> None:
+    assert detect_level("2026-01-01T00:00:00Z ERROR boom") == "error"
+    assert detect_level("level=warning msg=x") == "warn"
+    assert detect_level("[info] started") == "info"
+    assert detect_level("DEBUG x") == "debug"
+    assert detect_level('{"level":"error","msg":"x"}') == "error"
+    assert detect_level('{"severity":"WARNING"}') == "warn"
+    assert detect_level("E0102 12:00:00.1 1 controller.go:1] failed") == "error"
+    assert detect_level("W0102 12:00:00.1 1 x.go:1] slow") == "warn"
+    assert detect_level("plain line") == "none"
+    assert detect_level("errors are words in the middle of nothing") == "none"
+
+
+def test_pretty_json() -> None:
+    assert pretty_json('{"a":1,"b":[1,2]}') == ["{", '  "a": 1,', '  "b": [', "    1,", "    2", "  ]", "}"]
+    assert pretty_json("{not json") is None
+    assert pretty_json("plain") is None
+    assert pretty_json("123") is None
+
+
+def test_ingest_queue_drops_and_counts_when_full() -> None:
+    queue = IngestQueue(max_pending=100)
+    threads = [threading.Thread(target=queue.put, args=([f"{t}-{i}" for i in range(50)],)) for t in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(queue) == 100
+    assert queue.dropped == 100
+    assert len(queue.drain()) == 100
+    assert len(queue) == 0
+
+
+def test_ring_buffer_bound_and_display_in_step() -> None:
+    lines = LogLines(max_lines=10)
+    lines.add([f"line {i}" for i in range(7)])
+    lines.add([f"line {i}" for i in range(7, 15)])
+    assert len(lines.entries) == 10
+    assert lines.evicted == 5
+    assert [t for t, _ in lines.display] == [f"line {i}" for i in range(5, 15)]
+    lines.add([f"line {i}" for i in range(15, 40)])  # a batch larger than the buffer
+    assert [t for t, _ in lines.display] == [f"line {i}" for i in range(30, 40)]
+    assert lines.evicted == 30
+
+
+def test_search_and_pretty_with_eviction() -> None:
+    lines = LogLines(max_lines=4)
+    lines.search = "err"
+    lines.pretty = True
+    lines.rebuild()
+    lines.add(['{"level":"error","n":1}', "INFO ok", "ERROR disk", "INFO ok"])
+    assert [t for t, _ in lines.display][:1] == ["{"]
+    assert ("ERROR disk", "error") in lines.display
+    assert len(lines.display) == 4 + 1  # 4 pretty lines for the JSON entry + "ERROR disk"
+    lines.add(["INFO a", "INFO b"])  # evicts the JSON entry and the first INFO
+    assert [t for t, _ in lines.display] == ["ERROR disk"]
+    lines.search = ""
+    lines.pretty = False
+    lines.rebuild()
+    assert [t for t, _ in lines.display] == ["ERROR disk", "INFO ok", "INFO a", "INFO b"]
