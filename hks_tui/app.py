@@ -15,6 +15,7 @@ from textual import on, work
 from textual.actions import SkipAction
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
@@ -30,6 +31,7 @@ from hks_tui.screens.home import HomeScreen
 from hks_tui.screens.pickers import PickerScreen
 
 if TYPE_CHECKING:
+    from hks_tui.cli_boot import PendingRuntime, RuntimeOpener
     from hks_tui.runtime import Runtime
 
 ALL_PROJECTS = "*"
@@ -39,6 +41,11 @@ FIRST_FRAME_ENV = "HKS_TUI_EXIT_AFTER_FIRST_FRAME"
 FIRST_FRAME_MARKER = "HKS-TUI-FIRST-FRAME"
 # Workers whose failure is shown as a flash/notification only (they repeat; a modal would nag).
 _QUIET_GROUPS = {"health", "audit-refresh", "workspaces", "projects", "picker-load"}
+NOT_CONNECTED = "Still connecting to the backends…"
+
+
+class RuntimeOpened(Message):
+    """Posted (from the opener's thread) once the deferred runtime is open or has failed to open."""
 
 
 def _audit_screen() -> Screen[Any]:
@@ -52,7 +59,11 @@ class HksApp(App[int]):
     """The HKS console shell."""
 
     TITLE = "HKS"
-    CSS_PATH = STYLES / "app.tcss"
+    # The home section's styles load with the app's: a screen's own CSS_PATH makes Textual re-parse the
+    # whole stylesheet when the screen is installed, which would delay the first frame.
+    CSS_PATH = [STYLES / "app.tcss", STYLES / "home.tcss"]
+    #: start directly in the home section (no default screen to switch away from)
+    DEFAULT_MODE = "home"
     MODES = {"home": HomeScreen, "audit": _audit_screen}
     #: (mode, title) of every section, in key order
     SECTIONS: tuple[tuple[str, str], ...] = (("home", "Home"), ("audit", "Audit"))
@@ -76,18 +87,28 @@ class HksApp(App[int]):
     plan: reactive[str | None] = reactive(None)
     health: reactive[tuple[Any, ...]] = reactive(())
     flash: reactive[tuple[str, str]] = reactive(("", "information"))
+    #: False while a deferred runtime is being opened (see hks_tui.cli_boot)
+    connected: reactive[bool] = reactive(True)
 
     def __init__(
-        self, runtime: Runtime, *, health_interval: float = 15.0, audit_interval: float = 2.0
+        self,
+        runtime: Runtime | PendingRuntime,
+        *,
+        opener: RuntimeOpener | None = None,
+        health_interval: float = 15.0,
+        audit_interval: float = 2.0,
     ) -> None:
         super().__init__()
         self.runtime = runtime
+        self._opener = opener
+        self.set_reactive(HksApp.connected, opener is None)
         self.health_interval = health_interval
         self.audit_interval = audit_interval
         self.workspaces: list[Any] = []
         self.projects: list[str] = []
         self.errors: list[ErrorInfo] = []
         self._health_timer: Timer | None = None
+        self._exit_requested = False
         settings = getattr(runtime, "settings", None)
         ui = getattr(settings, "ui", None)
         self.theme = THEMES.get(str(getattr(ui, "theme", "dark")), "textual-dark")
@@ -95,27 +116,66 @@ class HksApp(App[int]):
     # -- start-up -------------------------------------------------------------------------------------
     def on_mount(self) -> None:
         profile = getattr(self.runtime, "profile", None)
-        self.org = str(getattr(profile, "org", "") or "")
+        self.org = str(getattr(profile, "org", "") or getattr(self.runtime, "org", "") or "")
         self.workspace = str(
             getattr(self.runtime, "workspace", None) or getattr(profile, "workspace", "") or ""
         )
         self.switch_mode("home")
         if self.runtime.config_error is not None:
             self.say(f"Configuration problem: {self.runtime.config_error}", "warning")
-        # Backend calls start once the first frame is on screen (their imports would delay it).
-        self.call_after_refresh(self._start_background)
         if os.environ.get(FIRST_FRAME_ENV) == "1":
             self.call_after_refresh(self._first_frame)
+        # Backend calls start once the first frame is on screen: their imports (kubernetes, proxmoxer)
+        # and threads would otherwise compete with the first paint.
+        self.call_after_refresh(self._start_background)
+
+    def _section_painted(self) -> bool:
+        return isinstance(self.screen, SectionScreen) and self.screen.is_mounted
 
     def _start_background(self) -> None:
+        if not self._section_painted():
+            self.call_after_refresh(self._start_background)
+            return
+        if self._exit_requested:
+            return
+        if self._opener is not None and not self.connected:
+            self._opener.start(lambda: self.post_message(RuntimeOpened()))
+            return
         self.check_health()
         self.load_workspaces()
 
+    @on(RuntimeOpened)
+    def _runtime_opened(self) -> None:
+        """Adopt the deferred runtime; if it failed to open, exit (the CLI prints the error)."""
+        opener = self._opener
+        if opener is None or self.connected:
+            return
+        if opener.error is not None or opener.runtime is None:
+            self.exit(1)
+            return
+        runtime = opener.runtime
+        self.runtime = runtime
+        profile = getattr(runtime, "profile", None)
+        self.org = str(getattr(profile, "org", "") or self.org)
+        self.workspace = str(runtime.workspace or getattr(profile, "workspace", "") or self.workspace)
+        ui = getattr(runtime.settings, "ui", None)
+        self.theme = THEMES.get(str(getattr(ui, "theme", "dark")), "textual-dark")
+        if runtime.config_error is not None:
+            self.say(f"Configuration problem: {runtime.config_error}", "warning")
+        self.connected = True
+        self._start_background()
+
+    def _require_connected(self) -> bool:
+        if not self.connected:
+            self.say(NOT_CONNECTED, "warning")
+        return self.connected
+
     def _first_frame(self) -> None:
         """Start-up benchmark hook: once a section screen has been painted, print a marker and exit."""
-        if not (isinstance(self.screen, SectionScreen) and self.screen.is_mounted):
+        if not self._section_painted():
             self.call_after_refresh(self._first_frame)
             return
+        self._exit_requested = True
         if sys.__stdout__ is not None:
             sys.__stdout__.write(f"\n{FIRST_FRAME_MARKER}\n")
             sys.__stdout__.flush()
@@ -224,6 +284,9 @@ class HksApp(App[int]):
         self.theme = THEMES["light"] if self.theme == THEMES["dark"] else THEMES["dark"]
 
     def action_pick_workspace(self) -> None:
+        if not self._require_connected():
+            return
+
         async def loader() -> list[tuple[str, str]]:
             found = list(await self.runtime.services.workspaces.list())
             return [(w.name, f"{w.name}  ({str(w.plan).capitalize()})") for w in found]
@@ -236,6 +299,9 @@ class HksApp(App[int]):
             self.switch_workspace(name)
 
     def action_pick_project(self) -> None:
+        if not self._require_connected():
+            return
+
         async def loader() -> list[tuple[str, str]]:
             names = sorted(await self.runtime.services.workspaces.projects(self.workspace))
             return [(ALL_PROJECTS, "(all namespaces)")] + [(n, n) for n in names]
@@ -251,6 +317,8 @@ class HksApp(App[int]):
     @work(group="switch-workspace", exclusive=True, exit_on_error=False)
     async def switch_workspace(self, name: str) -> None:
         """Switch to workspace ``name`` (refreshing the list first so a new workspace is found)."""
+        if not self._require_connected():
+            return
         self.workspaces = sorted(await self.runtime.services.workspaces.list(), key=lambda w: w.name)
         if name not in {w.name for w in self.workspaces}:
             known = ", ".join(w.name for w in self.workspaces) or "none"
@@ -332,6 +400,23 @@ class HksApp(App[int]):
         yield from super().get_system_commands(screen)
 
 
+def run_console_deferred(opener: RuntimeOpener) -> int:
+    """Run the console on a runtime opened after the first frame (see :mod:`hks_tui.cli_boot`).
+
+    Closes the runtime at the end; re-raises the error if it could not be opened.
+    """
+    app = HksApp(opener.pending, opener=opener)
+    try:
+        result = app.run()
+    finally:
+        runtime = opener.finish()
+        if runtime is not None:
+            runtime.close()
+    if opener.error is not None:
+        raise opener.error
+    return int(result or app.return_code or 0)
+
+
 def run_console(runtime: Runtime) -> int:
     """Run the console on ``runtime`` until the user quits; closes the runtime. Returns the exit code."""
     try:
@@ -342,4 +427,4 @@ def run_console(runtime: Runtime) -> int:
         runtime.close()
 
 
-__all__ = ["COMMANDS", "HksApp", "run_console"]
+__all__ = ["COMMANDS", "HksApp", "RuntimeOpened", "run_console", "run_console_deferred"]

@@ -204,11 +204,28 @@ def main(
     """
     ctx.obj = GlobalOptions(profile, lab_dir, data_dir, config_path, readonly, workspace, insecure)
     if ctx.invoked_subcommand is None:
-        from hks_tui.app import run_console
+        ctx.exit(_run_console(ctx.obj))
+
+
+def _run_console(options: GlobalOptions) -> int:
+    """The console: the shell is painted first, the runtime opened right after (hks_tui.cli_boot)."""
+    from hks_tui.app import run_console_deferred
+    from hks_tui.cli_boot import RuntimeOpener, pending_runtime
+
+    def open_runtime() -> Any:
         from hks_tui.runtime import open_runtime
 
-        runtime = open_runtime(ctx.obj.runtime_options())
-        ctx.exit(run_console(runtime))
+        return open_runtime(options.runtime_options())
+
+    pending = pending_runtime(
+        lab_dir=options.lab_dir,
+        config_path=options.config_path,
+        profile=options.profile,
+        workspace=options.workspace,
+        readonly=options.readonly,
+        insecure=options.insecure,
+    )
+    return run_console_deferred(RuntimeOpener(open_runtime, pending))
 
 
 def _echo_json(value: Any) -> None:

@@ -1,7 +1,10 @@
 """Settings: ``$XDG_CONFIG_HOME/hks-tui/config.toml`` plus ``HKS_*`` environment overrides.
 
 Environment variables override the file, nested with ``__``: ``HKS_UI__THEME=light``,
-``HKS_DEFAULT_PROFILE=prod``, ``HKS_PROFILES__PROD__PROXMOX__TIMEOUT=30``.
+``HKS_DEFAULT_PROFILE=prod``, ``HKS_PROFILES__PROD__PROXMOX__TIMEOUT=30``; a whole complex setting takes
+JSON (``HKS_UI='{"theme": "light"}'``). Names are case-insensitive; variables that name no setting
+(``HKS_DATA_DIR``, ``HKS_PROFILE`` …) are ignored here. The same rules as pydantic-settings' environment
+source, parsed here with tomllib + json so that loading the settings stays cheap at start-up.
 
 Every problem becomes a :class:`ConfigError` naming the file, the line and the problem. No secret value
 is ever held here: secrets are :class:`~hks_tui.secretref.SecretRef` references, resolved on use.
@@ -9,7 +12,7 @@ is ever held here: secrets are :class:`~hks_tui.secretref.SecretRef` references,
 
 from __future__ import annotations
 
-import contextvars
+import json
 import os
 import re
 import tomllib
@@ -17,8 +20,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from pydantic.fields import FieldInfo
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from hks_tui import paths
 from hks_tui.config_template import TEMPLATE
@@ -155,42 +156,18 @@ class UiSettings(_Strict):
         return self
 
 
-_TOML_DATA: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
-    "hks_toml_data", default=None
-)
+ENV_PREFIX = "HKS_"
+ENV_NESTED_DELIMITER = "__"
 
 
-class _TomlDataSource(PydanticBaseSettingsSource):
-    """Feeds the already-parsed TOML (parsed by :func:`load_settings` so syntax errors keep their line)."""
-
-    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
-        return (_TOML_DATA.get() or {}).get(field_name), field_name, False
-
-    def __call__(self) -> dict[str, Any]:
-        return dict(_TOML_DATA.get() or {})
-
-
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="HKS_", env_nested_delimiter="__", extra="forbid", frozen=True, case_sensitive=False
-    )
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
     profiles: dict[str, Profile] = Field(default_factory=dict)
     default_profile: str | None = None
     ui: UiSettings = Field(default_factory=UiSettings)
     catalog: list[InstanceType] = Field(default_factory=lambda: list(DEFAULT_CATALOG))
     storage_price_gib_month: float = Field(default=DEFAULT_STORAGE_PRICE_GIB_MONTH, ge=0)
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, _TomlDataSource(settings_cls))
 
     @model_validator(mode="before")
     @classmethod
@@ -303,6 +280,56 @@ def _env_source(loc: tuple[str | int, ...]) -> str | None:
     return None
 
 
+def _env_data(file: Path) -> dict[str, Any]:
+    """The ``HKS_*`` variables that name a setting, as nested data (see the module docstring)."""
+    fields = Settings.model_fields
+    out: dict[str, Any] = {}
+    for name in sorted(os.environ, key=lambda n: n.count(ENV_NESTED_DELIMITER)):
+        if not name.upper().startswith(ENV_PREFIX):
+            continue
+        keys = name[len(ENV_PREFIX) :].lower().split(ENV_NESTED_DELIMITER)
+        if keys[0] not in fields or any(not k for k in keys):
+            continue
+        raw = os.environ[name]
+        value: Any = raw
+        if len(keys) == 1 and _is_complex(fields[keys[0]].annotation):
+            try:
+                value = json.loads(raw)
+            except ValueError as exc:
+                raise ConfigError(
+                    file, None, f"environment override: {name} must be JSON for {keys[0]} ({exc})"
+                ) from None
+        elif len(keys) > 1 and raw.lstrip()[:1] in ("{", "["):
+            try:
+                value = json.loads(raw)
+            except ValueError:
+                value = raw
+        update: Any = value
+        for key in reversed(keys):
+            update = {key: update}
+        out = _deep_merge(out, update)
+    return out
+
+
+def _is_complex(annotation: Any) -> bool:
+    """Whether a setting's type takes a JSON value from the environment (a model, dict or list)."""
+    origin = getattr(annotation, "__origin__", None)
+    if origin in (dict, list):
+        return True
+    return isinstance(annotation, type) and issubclass(annotation, (BaseModel, dict, list))
+
+
+def _deep_merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    """``base`` updated by ``update``, nested dicts merged key by key (``update`` wins)."""
+    merged = dict(base)
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
 def load_settings(path: Path | None = None) -> Settings:
     """Load the configuration file (default :func:`hks_tui.paths.config_file`) and ``HKS_*`` env.
 
@@ -328,9 +355,9 @@ def load_settings(path: Path | None = None) -> Settings:
             line = getattr(exc, "lineno", None) or (int(m.group(1)) if m else None)
             problem = re.sub(r"\s*\(at line \d+, column \d+\)", "", getattr(exc, "msg", None) or str(exc))
             raise ConfigError(file, line, f"TOML syntax error: {problem}") from None
-    token = _TOML_DATA.set(data)
+    data = _deep_merge(data, _env_data(file))
     try:
-        return Settings()
+        return Settings.model_validate(data)
     except ValidationError as exc:
         # An unknown key (a typo) usually explains the "missing" error next to it: report it first.
         errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
@@ -344,10 +371,6 @@ def load_settings(path: Path | None = None) -> Settings:
             ) from None
         line = _line_for(text, loc) if text else None
         raise ConfigError(file, line, _describe(first) + extra) from None
-    except ValueError as exc:  # environment values that are not valid JSON for complex fields
-        raise ConfigError(file, None, f"environment override: {exc}") from None
-    finally:
-        _TOML_DATA.reset(token)
 
 
 def template_toml() -> str:

@@ -50,10 +50,11 @@ class HealthDot(Static, can_focus=True):
         self.tooltip = f"{backend_label(backend)}: {self.reason}"
 
     def set_state(self, status: str, reason: str) -> None:
-        for old in STATUS_GLYPHS:
-            self.remove_class(old)
         status = status if status in STATUS_GLYPHS else "unknown"
-        self.add_class(status)
+        if not self.has_class(status) or self.status != status:
+            # One style update per change (each class call re-applies the stylesheet to the widget).
+            self.remove_class(*(name for name in STATUS_GLYPHS if name != status))
+            self.add_class(status)
         self.status, self.reason = status, reason
         self.update(f"{STATUS_GLYPHS[status]}{self.short}")
         self.tooltip = f"{backend_label(self.backend)}: {status}" + (f" — {reason}" if reason else "")
@@ -66,6 +67,14 @@ class HealthDot(Static, can_focus=True):
         self.post_message(self.Activated())
 
 
+# (text, id, classes, Runtime attribute that shows it)
+_BADGES = (
+    ("LAB", "lab-badge", "badge lab", "is_lab"),
+    ("READ-ONLY", "readonly-badge", "badge readonly", "readonly"),
+    ("INSECURE-TLS", "insecure-badge", "badge insecure", "insecure"),
+)
+
+
 class ShellHeader(Horizontal):
     """org › workspace › project, plan badge, LAB / READ-ONLY / INSECURE-TLS badges, health dots."""
 
@@ -74,12 +83,10 @@ class ShellHeader(Horizontal):
         yield Static("HKS", id="brand", markup=False)
         yield Static("", id="crumbs", markup=False)
         yield Static("", id="plan-badge", classes="badge plan", markup=False)
-        if app.runtime.is_lab:
-            yield Static("LAB", id="lab-badge", classes="badge lab", markup=False)
-        if app.runtime.readonly:
-            yield Static("READ-ONLY", id="readonly-badge", classes="badge readonly", markup=False)
-        if app.runtime.insecure:
-            yield Static("INSECURE-TLS", id="insecure-badge", classes="badge insecure", markup=False)
+        for text, badge_id, classes, flag in _BADGES:
+            badge = Static(text, id=badge_id, classes=classes, markup=False)
+            badge.display = bool(getattr(app.runtime, flag))
+            yield badge
         for backend, short, _ in BACKENDS:
             yield HealthDot(backend, short)
 
@@ -89,7 +96,14 @@ class ShellHeader(Horizontal):
             self.watch(app, name, self._refresh_crumbs, init=False)
         self.watch(app, "plan", self._refresh_plan)
         self.watch(app, "health", self._refresh_health)
+        self.watch(app, "connected", self._refresh_badges, init=False)
         self._refresh_crumbs()
+
+    def _refresh_badges(self, _connected: bool = True) -> None:
+        """LAB / READ-ONLY / INSECURE-TLS once the runtime is known (it may open after the first frame)."""
+        app: HksApp = self.app  # type: ignore[assignment]
+        for _text, badge_id, _classes, flag in _BADGES:
+            self.query_one(f"#{badge_id}", Static).display = bool(getattr(app.runtime, flag))
 
     def _refresh_crumbs(self, _value: Any = None) -> None:
         app: HksApp = self.app  # type: ignore[assignment]
@@ -111,6 +125,9 @@ class ShellHeader(Horizontal):
                 dot.set_state(str(state.status), str(state.reason or ""))
 
 
+_LEVELS = ("information", "warning", "error")
+
+
 class FlashLine(Static):
     """The last message of the shell (command feedback, errors), k9s style; deterministic for tests."""
 
@@ -120,8 +137,9 @@ class FlashLine(Static):
     def _show(self, flash: tuple[str, str]) -> None:
         text, severity = flash
         self.update(text)
-        for level in ("information", "warning", "error"):
-            self.set_class(severity == level, f"-{level}")
+        self.remove_class(*(f"-{level}" for level in _LEVELS if level != severity))
+        if severity in _LEVELS:
+            self.add_class(f"-{severity}")
 
 
 class CommandLine(Input):

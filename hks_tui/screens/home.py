@@ -10,7 +10,7 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
-from hks_tui.screens.base import STYLES, SectionScreen
+from hks_tui.screens.base import SectionScreen
 from hks_tui.screens.chrome import BACKENDS, STATUS_GLYPHS
 
 
@@ -24,7 +24,7 @@ class HomeScreen(SectionScreen):
 
     SECTION = "home"
     TITLE_TEXT = "Home"
-    CSS_PATH = STYLES / "home.tcss"
+    # home.tcss is part of HksApp.CSS_PATH (loaded with the app's styles, see there)
     AUTO_FOCUS = "#home-body"
 
     def compose_body(self) -> ComposeResult:
@@ -38,12 +38,22 @@ class HomeScreen(SectionScreen):
     def on_mount(self) -> None:
         for name in ("org", "workspace", "project", "plan"):
             self.watch(self.hks, name, self._refresh_facts, init=False)
+        self.watch(self.hks, "connected", self._connected, init=False)
         self.watch(self.hks, "health", self._refresh_backends)
         self._refresh_facts()
         self.query_one("#facts").border_title = "Workspace"
         self.query_one("#backends").border_title = "Backends"
         if self.hks.runtime.config_error is not None:
             self.query_one("#config-problem").border_title = "Configuration"
+
+    def _connected(self, connected: bool) -> None:
+        """The runtime opened after the first frame: show its configuration problem and facts."""
+        error = self.hks.runtime.config_error
+        if connected and error is not None and not self.query("#config-problem"):
+            panel = Static(config_problem_text(error), id="config-problem", classes="panel", markup=False)
+            panel.border_title = "Configuration"
+            self.query_one("#home-body").mount(panel, before="#facts")
+        self._refresh_facts()
 
     def _refresh_facts(self, _value: Any = None) -> None:
         app = self.hks
@@ -61,7 +71,7 @@ class HomeScreen(SectionScreen):
             ("Profile", getattr(profile, "name", None) or "—"),
             ("Host context", getattr(workspace, "host_context", "") or _context(profile, "host_cluster")),
             ("vCluster context", getattr(workspace, "vcluster_context", "") or _context(profile, "vcluster")),
-            ("Mode", " · ".join(mode)),
+            ("Mode", " · ".join(mode) if app.connected else "connecting…"),
         ]
         parts: list[str | tuple[str, str]] = []
         for i, (label, value) in enumerate(rows):

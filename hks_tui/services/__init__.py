@@ -14,6 +14,8 @@ from hks_tui.services.audit import AuditService
 from hks_tui.services.clients import ClientSet
 from hks_tui.services.executor import ServiceExecutor
 from hks_tui.services.health import HealthService
+from hks_tui.services.nodes import NodeService
+from hks_tui.services.quota import QuotaService
 from hks_tui.services.streams import LogFollower
 from hks_tui.services.watch_cache import WatchCache, WatchEvent
 from hks_tui.services.workspaces import WorkspaceRef, WorkspaceService
@@ -43,6 +45,8 @@ class Services:
         self.workspaces = WorkspaceService(clients, self.executor, store, workspaces)
         self.audit = AuditService(store, self.executor)
         self.watch_cache = WatchCache()
+        self.nodes = NodeService(clients, self.executor, self.watch_cache, store, workspaces)
+        self.quota = QuotaService(self.nodes, clients, self.executor, store)
         self._followers: list[LogFollower] = []
         self._closed = False
 
@@ -93,6 +97,7 @@ class Services:
         self._closed = True
         for follower in self._followers:
             follower.stop(timeout=2.0)
+        self.nodes.close()
         self.watch_cache.close()
         self.clients.close()
         self.executor.shutdown(wait=False)
@@ -118,6 +123,8 @@ __all__ = [
     "ClientSet",
     "HealthService",
     "LogFollower",
+    "NodeService",
+    "QuotaService",
     "ServiceExecutor",
     "Services",
     "WatchCache",

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
-
-import sqlite_utils
-import sqlite_utils.db
+from typing import TYPE_CHECKING, Any
 
 from hks_tui.models.common import iso
+
+if TYPE_CHECKING:  # sqlite_utils is imported on first use (keeps it off the console's start-up)
+    import sqlite_utils
+    import sqlite_utils.db
 
 
 def dumps(value: Any) -> str:

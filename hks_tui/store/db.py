@@ -15,13 +15,14 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from hks_tui.models.common import iso, utcnow
 from hks_tui.store.errors import StoreBusyError, StoreError
 from hks_tui.store.migrations import LATEST_VERSION, MIGRATIONS
+
+if TYPE_CHECKING:  # imported on first use of ``Store.db``: opening and migrating use plain sqlite3
+    import sqlite_utils
 
 BUSY_TIMEOUT_MS = 10_000
 _BEGIN_ATTEMPTS = 5
@@ -79,7 +80,7 @@ class Store:
         self.path = path
         self._conn = conn
         self._lock = threading.RLock()
-        self.db = sqlite_utils.Database(conn)
+        self._db: sqlite_utils.Database | None = None
         self.workspaces = WorkspaceRepository(self)
         self.instance_types = InstanceTypeRepository(self)
         self.workflows = WorkflowRepository(self)
@@ -89,6 +90,17 @@ class Store:
         self.audit = AuditRepository(self)
         self.metric_samples = MetricSampleRepository(self)
         self._closed = False
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """The sqlite-utils view of the connection (built on first use)."""
+        if self._db is None:
+            import sqlite_utils
+
+            with self._lock:
+                if self._db is None:
+                    self._db = sqlite_utils.Database(self._conn)
+        return self._db
 
     # -- opening ---------------------------------------------------------------------------------
     @classmethod
@@ -153,7 +165,8 @@ class Store:
         return store
 
     def _migrate(self) -> None:
-        with self.write() as db:
+        with self._transaction():
+            db = self._conn
             db.execute(
                 "CREATE TABLE IF NOT EXISTS schema_version "
                 "(version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)"
@@ -182,9 +195,17 @@ class Store:
         Nested use joins the outer transaction.
         """
         self._check_open()
+        db = self.db  # built outside the transaction (sqlite-utils sets a pragma on creation)
+        with self._transaction():
+            yield db
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """``BEGIN IMMEDIATE`` … ``COMMIT`` on the raw connection (joins an open transaction)."""
+        self._check_open()
         with self._lock:
             if self._conn.in_transaction:
-                yield self.db
+                yield
                 return
             for attempt in range(_BEGIN_ATTEMPTS):
                 try:
@@ -198,7 +219,7 @@ class Store:
                         raise _explain(self.path, exc) from None
                     time.sleep(0.05 * (attempt + 1))
             try:
-                yield self.db
+                yield
             except BaseException:
                 if self._conn.in_transaction:
                     self._conn.execute("ROLLBACK")

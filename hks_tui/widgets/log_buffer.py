@@ -8,11 +8,13 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import threading
 from collections import deque
 from collections.abc import Iterable
+from operator import itemgetter
 from typing import Literal
 
 Level = Literal["error", "warn", "info", "debug", "none"]
@@ -98,12 +100,17 @@ class IngestQueue:
 
 
 class LogLines:
-    """Ring buffer of entries and the display lines derived from them."""
+    """Ring buffer of entries and the display lines derived from them.
+
+    ``display`` items are ``(text, level)``; ``level`` is ``None`` until someone needs it (the renderer
+    asks :meth:`line` for the rows on screen only), so ingest costs no per-line regex. Pretty-printed
+    JSON lines carry their entry's level explicitly.
+    """
 
     def __init__(self, max_lines: int = 10_000) -> None:
-        self.entries: deque[tuple[str, Level]] = deque(maxlen=max_lines)
+        self.entries: deque[str] = deque(maxlen=max_lines)
         self.counts: deque[int] = deque(maxlen=max_lines)  # display lines per entry
-        self.display: list[tuple[str, Level]] = []
+        self.display: list[tuple[str, Level | None]] = []
         self.evicted = 0
         self.search = ""
         self.pretty = False
@@ -113,19 +120,35 @@ class LogLines:
     def max_lines(self) -> int:
         return self.entries.maxlen or 0
 
-    def _expand(self, text: str, level: Level) -> list[tuple[str, Level]]:
+    def line(self, index: int) -> tuple[str, Level]:
+        """Display line ``index`` with its level resolved."""
+        text, level = self.display[index]
+        return text, detect_level(text) if level is None else level
+
+    def _expand(self, texts: list[str]) -> tuple[list[tuple[str, Level | None]], list[int]]:
+        """Display lines for ``texts`` and how many each entry produced (0 when filtered out)."""
         needle = self.search
-        if needle and needle not in text.lower():
-            return []
-        if self.pretty:
-            lines = pretty_json(text)
-            if lines is not None:
-                return [(line, level) for line in lines]
-        return [(text.expandtabs(4), level)]
+        if not needle and not self.pretty:
+            return list(zip(texts, itertools.repeat(None))), [1] * len(texts)
+        shown: list[tuple[str, Level | None]] = []
+        counts: list[int] = []
+        for text in texts:
+            if needle and needle not in text.lower():
+                counts.append(0)
+                continue
+            pretty = pretty_json(text) if self.pretty else None
+            if pretty is None:
+                shown.append((text, None))
+                counts.append(1)
+            else:
+                level = detect_level(text)
+                shown.extend((line, level) for line in pretty)
+                counts.append(len(pretty))
+        return shown, counts
 
     def add(self, lines: Iterable[str]) -> int:
         """Append raw lines; returns how many display lines were added."""
-        incoming = [(line.rstrip("\r\n"), detect_level(line)) for line in lines]
+        incoming = [line.rstrip("\r\n").expandtabs(4) for line in lines]
         limit = self.max_lines
         if len(incoming) > limit:
             self.evicted += len(incoming) - limit
@@ -133,32 +156,29 @@ class LogLines:
         overflow = max(0, len(self.entries) + len(incoming) - limit)
         if overflow:
             self.evicted += overflow
-            gone = sum(self.counts[i] for i in range(min(overflow, len(self.counts))))
+            gone = sum(itertools.islice(self.counts, overflow))
             del self.display[:gone]
-        added = 0
-        for text, level in incoming:
-            shown = self._expand(text, level)
-            self.entries.append((text, level))
-            self.counts.append(len(shown))
-            if shown:
-                self.display.extend(shown)
-                added += len(shown)
-                self.width = max(self.width, *(len(t) for t, _ in shown))
-        return added
+        shown, counts = self._expand(incoming)
+        self.entries.extend(incoming)
+        self.counts.extend(counts)
+        if shown:
+            self.display.extend(shown)
+            self.width = max(self.width, max(map(len, map(_TEXT, shown))))
+        return len(shown)
 
     def rebuild(self) -> None:
         """Recompute the display lines after the search text or the pretty toggle changed."""
-        self.display = []
+        shown, counts = self._expand(list(self.entries))
+        self.display = shown
         self.counts.clear()
-        self.width = 0
-        for text, level in self.entries:
-            shown = self._expand(text, level)
-            self.counts.append(len(shown))
-            self.display.extend(shown)
-        self.width = max((len(t) for t, _ in self.display), default=0)
+        self.counts.extend(counts)
+        self.width = max(map(len, map(_TEXT, shown)), default=0)
 
     def clear(self) -> None:
         self.entries.clear()
         self.counts.clear()
         self.display = []
         self.width = 0
+
+
+_TEXT = itemgetter(0)

@@ -42,7 +42,7 @@ class LogBody(ScrollView, can_focus=False):
     def __init__(self, owner: LogView) -> None:
         super().__init__()
         self.owner = owner
-        self._cache: LRUCache[tuple[str, Level, str], Strip] = LRUCache(2048)
+        self._cache: LRUCache[tuple[tuple[str, Level | None], str], Strip] = LRUCache(2048)
         self._programmatic = False
 
     def notify_style_update(self) -> None:
@@ -76,11 +76,12 @@ class LogBody(ScrollView, can_focus=False):
         display = self.owner.lines.display
         if index >= len(display):
             return Strip.blank(width, self.rich_style)
-        text, level = display[index]
+        item = display[index]
         needle = self.owner.lines.search
-        key = (text, level, needle)
+        key = (item, needle)
         strip = self._cache.get(key)
         if strip is None:
+            text, level = self.owner.lines.line(index)
             strip = self._render_text(text, level, needle)
             self._cache[key] = strip
         scroll_x = round(self.scroll_x)

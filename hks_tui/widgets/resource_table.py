@@ -1,4 +1,27 @@
-"""ResourceTable: one virtualised, keyed, sortable, filterable table for every list in the console."""
+"""ResourceTable: one virtualised, keyed, sortable, filterable table for every list in the console.
+
+Usage::
+
+    table = ResourceTable(
+        [Column("name", "Name"), Column("cpu", "CPU", align="right"), Column("node", "Node", optional=True)],
+        actions=[RowAction("logs", "Logs", multi=False), RowAction("delete", "Delete")],
+        empty_message="No pods",
+    )
+    table.replace_rows(Row(pod.uid, {"name": pod.name, "cpu": "250m"}, styles={"name": "bold"}) ...)
+    with table.batch_update():            # watch events: one view rebuild and repaint per burst
+        table.upsert_row(row); table.remove_row(key)
+    table.show_loading() / table.set_error("what failed", "why") / table.clear_state()
+
+    @on(ResourceTable.ActionChosen)       # .action, .keys (the selection, or the cursor row)
+    @on(ResourceTable.RowSelected)        # enter / double click when no actions are registered
+    @on(ResourceTable.RowHighlighted)     # .key, .index
+    @on(ResourceTable.SelectionChanged)   # .selected
+
+Keys: j/k/up/down, pgup/pgdn, g/G/home/end, enter (menu or RowSelected), a (menu), space (select),
+ctrl+a (select all shown / none), / (filter), s / S (sort by next column / reverse), c (optional
+columns), esc (clear filter, then selection, then let the screen have it). Mouse: click a row, double
+click to open, click a header to sort, wheel to scroll.
+"""
 
 from __future__ import annotations
 
@@ -108,6 +131,7 @@ class ResourceTable(TableKeyActions, Widget, can_focus=True):
         self._batch_depth = 0
         self._dirty = False
         self._widths_dirty = True
+        self._status_text = ""
         self.body = ResourceTableBody(self)
 
     def compose(self) -> ComposeResult:
@@ -336,7 +360,10 @@ class ResourceTable(TableKeyActions, Widget, can_focus=True):
         if model.sort_column is not None:
             label = model.columns[model.column_index(model.sort_column)].label
             parts.append(f"sort {label} {'▼' if model.sort_reverse else '▲'}")
-        self.query_one("Static.-status", Static).update(" · ".join(parts))
+        text = " · ".join(parts)
+        if text != self._status_text:  # an unchanged line costs no layout pass
+            self._status_text = text
+            self.query_one("Static.-status", Static).update(text)
 
     def _targets(self, action: RowAction | None) -> tuple[str, ...]:
         cursor = self.cursor_key

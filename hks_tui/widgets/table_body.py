@@ -121,6 +121,20 @@ class ResourceTableBody(ScrollView, can_focus=False):
         return max(1, self.scrollable_content_region.height - 1)
 
     # -- rendering -------------------------------------------------------------------------------------
+    def _base(self) -> Style:
+        """``rich_style`` walks the ancestors; cache it until the styles change."""
+        style = self._style_cache.get("")
+        if style is None:
+            style = self._style_cache[""] = self.rich_style
+        return style
+
+    def _component(self, name: str) -> Style:
+        key = "." + name
+        style = self._style_cache.get(key)
+        if style is None:
+            style = self._style_cache[key] = self.get_component_rich_style(name)
+        return style
+
     def _cell_style(self, spec: str) -> Style:
         style = self._style_cache.get(spec)
         if style is None:
@@ -132,7 +146,7 @@ class ResourceTableBody(ScrollView, can_focus=False):
         table = self.table
         width = self.scrollable_content_region.width
         scroll_x, scroll_y = self.scroll_offset
-        base = self.rich_style
+        base = self._base()
         if y == 0:
             strip = self._header_strip()
         else:
@@ -153,7 +167,7 @@ class ResourceTableBody(ScrollView, can_focus=False):
         cached = self._cache.get(key)
         if cached is not None:
             return cached
-        style = self.get_component_rich_style("resource-table--header")
+        style = self._component("resource-table--header")
         segments = [Segment(" " * GUTTER, style)]
         model = table.model
         for _, column in model.visible_columns():
@@ -184,14 +198,12 @@ class ResourceTableBody(ScrollView, can_focus=False):
         cached = self._cache.get(key)
         if cached is not None:
             return cached
-        row_style = self.rich_style
+        row_style = self._base()
         if selected:
-            row_style = row_style + self.get_component_rich_style("resource-table--selected")
+            row_style = row_style + self._component("resource-table--selected")
         overlay: Style | None = None
         if is_cursor:
-            overlay = self.get_component_rich_style(
-                "resource-table--cursor" if focused else "resource-table--cursor-blur"
-            )
+            overlay = self._component("resource-table--cursor" if focused else "resource-table--cursor-blur")
             row_style = row_style + overlay
         gutter = ("▶" if is_cursor else " ") + ("✓" if selected else " ")
         segments = [Segment(gutter, row_style)]
@@ -214,16 +226,14 @@ class ResourceTableBody(ScrollView, can_focus=False):
     def _message_strip(self, state: tuple[str, str, str | None], line: int, width: int) -> Strip:
         kind, message, detail = state
         if line == 1:
-            style = self.get_component_rich_style(
-                "resource-table--error" if kind == "error" else "resource-table--message"
-            )
+            style = self._component("resource-table--error" if kind == "error" else "resource-table--message")
             text = message
         elif line == 2 and detail:
-            style = self.get_component_rich_style("resource-table--detail")
+            style = self._component("resource-table--detail")
             text = detail
         else:
-            return Strip.blank(width, self.rich_style)
-        return Strip([Segment(fit(" " + text, max(width, 1), "left"), self.rich_style + style)])
+            return Strip.blank(width, self._base())
+        return Strip([Segment(fit(" " + text, max(width, 1), "left"), self._base() + style)])
 
     # -- mouse -----------------------------------------------------------------------------------------
     def column_at(self, x: int) -> str | None:

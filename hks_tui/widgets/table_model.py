@@ -1,146 +1,39 @@
 """The data side of :class:`~hks_tui.widgets.resource_table.ResourceTable` (no Textual here).
 
 Rows are stored once, keyed by id, as tuples of raw cell values in column order. The *view* (the ordered
-list of keys that is actually shown) is derived lazily: insertion order → stable sort → substring filter.
-Display strings and filter text are computed on demand and cached per row, and the caches are dropped
-when the row changes, so a 50k-row replace only does the work that the first visible frame needs plus
-one pass to size auto-width columns.
+list of keys actually shown) is derived lazily: insertion order → stable sort → substring filter. Bulk
+work runs column-wise through C-level builtins (``map``, ``zip``, ``max``, ``itertools.compress``) so a
+50k-row replace costs a few passes over the data, not per-cell Python calls: auto widths come from the
+transposed columns, and the filter index (casefolded text of the visible cells) is one string per row.
+Display strings for rendering are formatted only for the rows on screen.
 """
 
 from __future__ import annotations
 
-import gc
 import itertools
 import operator
-import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from operator import attrgetter
+from typing import Any
 
-from rich.cells import cell_len
+from hks_tui.widgets.table_cells import (
+    Align,
+    Column,
+    Row,
+    column_sort_keys,
+    column_width,
+    default_format,
+    format_column,
+    gc_paused,
+    natural_sort_key,
+)
 
-Align = Literal["left", "right", "center"]
+__all__ = ["Align", "Column", "Row", "TableModel", "default_format", "natural_sort_key"]
 
-_QUANTITY = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*([KMGTPE]i|[kKMGTPE]|m)?[Bb]?\s*$")
-_UNIT = {
-    None: 1.0,
-    "m": 1e-3,
-    "k": 1e3,
-    "K": 1e3,
-    "M": 1e6,
-    "G": 1e9,
-    "T": 1e12,
-    "P": 1e15,
-    "E": 1e18,
-    "Ki": 2.0**10,
-    "Mi": 2.0**20,
-    "Gi": 2.0**30,
-    "Ti": 2.0**40,
-    "Pi": 2.0**50,
-    "Ei": 2.0**60,
-}
-
-
-def natural_sort_key(value: Any) -> tuple[int, Any]:
-    """Sort key that orders numbers and quantities ("512Mi" < "2Gi", "250m" < "1") numerically.
-
-    Numbers (and strings that parse as a number with an optional SI/IEC suffix) sort first, then other
-    strings case-insensitively, then ``None``/empty values.
-    """
-    if value is None or value == "":
-        return (2, 0)
-    if isinstance(value, bool):
-        return (0, float(value))
-    if isinstance(value, int | float):
-        return (0, float(value))
-    text = str(value)
-    match = _QUANTITY.match(text)
-    if match is not None:
-        return (0, float(match.group(1)) * _UNIT[match.group(2)])
-    return (1, text.casefold())
-
-
-def default_format(value: Any) -> str:
-    """The default cell formatter: ``None`` → empty, everything else ``str()``, first line only."""
-    if value is None:
-        return ""
-    text = value if isinstance(value, str) else str(value)
-    if "\n" in text:
-        return text.split("\n", 1)[0] + " …"
-    return text
-
-
-@dataclass(frozen=True)
-class Column:
-    """A table column.
-
-    ``width`` ``None`` means auto (sized to the widest display value, clamped to ``min_width`` …
-    ``max_width``). ``optional`` columns can be hidden by the user; ``visible`` is the initial state.
-    """
-
-    key: str
-    label: str
-    width: int | None = None
-    align: Align = "left"
-    sortable: bool = True
-    optional: bool = False
-    visible: bool = True
-    formatter: Callable[[Any], str] | None = None
-    sort_key: Callable[[Any], Any] | None = None
-    min_width: int = 1
-    max_width: int = 48
-
-
-@dataclass
-class Row:
-    """A row as given by the owner: raw values by column key (or in column order) and optional styles."""
-
-    key: str
-    values: Mapping[str, Any] | Sequence[Any]
-    styles: Mapping[str, str] | None = None
-
-
-def format_column(fmt: Callable[[Any], str], raw: Sequence[Any]) -> Sequence[str]:
-    """Format one column of raw values (C-level loops for the default formatter)."""
-    if fmt is not default_format:
-        return list(map(fmt, raw))
-    types = set(map(type, raw))
-    if types == {str}:
-        return raw  # type: ignore[return-value]
-    strs = list(map(str, raw))
-    if type(None) in types:
-        strs = [("" if v is None else t) for v, t in zip(raw, strs, strict=True)]
-    if str in types and "\n" in "".join(strs):
-        strs = [default_format(t) for t in strs]
-    return strs
-
-
-def column_width(fmt: Callable[[Any], str], raw: Sequence[Any]) -> int:
-    """Widest display value of one column, in cells."""
-    if not raw:
-        return 0
-    if fmt is default_format:
-        types = set(map(type, raw))
-        if types == {int}:
-            return max(len(str(max(raw))), len(str(min(raw))))
-        if types == {str}:
-            texts: Sequence[str] = raw
-            return max(map(len if "".join(texts).isascii() else cell_len, texts))
-    texts = format_column(fmt, raw)
-    return max(map(len if "".join(texts).isascii() else cell_len, texts))
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic GC around bulk allocations of acyclic objects (tuples, strings, dicts)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
+_KEY = attrgetter("key")
+_VALUES = attrgetter("values")
+_STYLES = attrgetter("styles")
 
 
 @dataclass
@@ -165,6 +58,7 @@ class TableModel:
     _search: list[str] | None = None
     _search_pos: dict[str, int] | None = None
     _columns: list[tuple[Any, ...]] | None = None
+    _types: list[set[type] | None] = field(default_factory=list)
     _last_filter: tuple[str, list[str], list[str]] | None = None
 
     def __post_init__(self) -> None:
@@ -262,17 +156,15 @@ class TableModel:
 
     def _replace(self, rows: Iterable[Row]) -> tuple[int, int]:
         old = self.values
-        new: dict[str, tuple[Any, ...]] = {}
+        batch = rows if isinstance(rows, list) else list(rows)
+        values = list(map(_VALUES, batch))
+        width = len(self._keys)
+        if values and (set(map(type, values)) != {tuple} or set(map(len, values)) != {width}):
+            values = list(map(self._normalise, batch))
+        new = dict(zip(map(_KEY, batch), values, strict=True))
         styles: dict[str, tuple[str | None, ...]] = {}
-        keys = self._keys
-        width = len(keys)
-        for row in rows:
-            vals = row.values
-            if type(vals) is not tuple or len(vals) != width:
-                vals = self._normalise(row)
-            new[row.key] = vals
-            if row.styles:
-                styles[row.key] = tuple(map(row.styles.get, keys))
+        for row in itertools.compress(batch, map(_STYLES, batch)):
+            styles[row.key] = tuple(map(row.styles.get, self._keys))  # type: ignore[union-attr]
         kept = sum(map(old.__contains__, new))
         added = len(new) - kept
         removed = len(old) - kept
@@ -296,13 +188,25 @@ class TableModel:
         if self._columns is None:
             rows = list(self.values.values())
             self._columns = list(zip(*rows, strict=True)) if rows else [() for _ in self.columns]
+            self._types = [None] * len(self.columns)
         return self._columns
+
+    def column_types(self, index: int) -> set[type]:
+        """The set of value types in one column (cached with :meth:`transposed`)."""
+        columns = self.transposed()
+        types = self._types[index]
+        if types is None:
+            types = self._types[index] = set(map(type, columns[index]))
+        return types
 
     def _texts_of(self, rows: list[tuple[Any, ...]]) -> list[str]:
         return self._texts_from_columns(list(zip(*rows, strict=True)))
 
-    def _texts_from_columns(self, columns: list[tuple[Any, ...]]) -> list[str]:
-        shown = [format_column(self._formatters[i], columns[i]) for i, _ in self.visible_columns()]
+    def _texts_from_columns(self, columns: list[tuple[Any, ...]], cached: bool = False) -> list[str]:
+        shown = [
+            format_column(self._formatters[i], columns[i], self.column_types(i) if cached else None)
+            for i, _ in self.visible_columns()
+        ]
         return list(map(str.casefold, map("\x00".join, zip(*shown, strict=True))))
 
     def auto_widths(self) -> dict[str, int]:
@@ -319,7 +223,8 @@ class TableModel:
                 continue
             widest = len(column.label) + 2  # room for the sort arrow
             if columns:
-                widest = max(widest, column_width(self._formatters[index], columns[index]))
+                types = self.column_types(index)
+                widest = max(widest, column_width(self._formatters[index], columns[index], types))
             widths[column.key] = max(column.min_width, min(widest, column.max_width))
         return widths
 
@@ -343,12 +248,7 @@ class TableModel:
             index = self._col_index[self.sort_column]
             raw = [v[index] for v in self.values.values()]
             custom = self.columns[index].sort_key
-            if custom is not None:
-                sort_keys: list[Any] = list(map(custom, raw))
-            elif set(map(type, raw)) <= {int, float}:
-                sort_keys = raw
-            else:
-                sort_keys = list(map(natural_sort_key, raw))
+            sort_keys = list(map(custom, raw)) if custom is not None else column_sort_keys(raw)
             order = sorted(range(len(keys)), key=sort_keys.__getitem__, reverse=self.sort_reverse)
         self._last_filter = None
         needle = self.filter_text.casefold()
@@ -369,7 +269,7 @@ class TableModel:
     def _search_index(self) -> list[str]:
         """Casefolded text of every row's visible cells, aligned with ``list(self.values)``."""
         if self._search is None:
-            self._search = self._texts_from_columns(self.transposed()) if self.values else []
+            self._search = self._texts_from_columns(self.transposed(), cached=True) if self.values else []
             self._search_pos = None
         return self._search
 

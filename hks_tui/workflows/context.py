@@ -7,6 +7,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from hks_tui.workflows.journal import assert_no_secrets
+
 
 @dataclass
 class StepContext:
@@ -44,6 +46,7 @@ class StepContext:
             self._emit(str(line))
 
     def remember(self, **values: Any) -> None:
+        assert_no_secrets(values)  # raises SecretInParamsError: params are stored in SQLite
         self.params.update(values)
         if self._persist is not None:
             self._persist(self.params)

@@ -8,6 +8,7 @@ before calling again the driver asks the step's ``check()`` and adopts an effect
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,13 +19,14 @@ from hks_tui.workflows.definition import Step
 from hks_tui.workflows.driver_base import _Cancelled, _StepFailed
 from hks_tui.workflows.errors import (
     OutcomeUnknownError,
+    SecretInParamsError,
     StepTimeoutError,
     WorkflowError,
     describe,
     one_line,
 )
 from hks_tui.workflows.events import EventType
-from hks_tui.workflows.journal import ENGINE_KEY, step_uncertain
+from hks_tui.workflows.journal import ENGINE_KEY, assert_no_secrets, step_uncertain, user_params
 
 
 class Driver(CompensatingDriver):
@@ -108,6 +110,7 @@ class Driver(CompensatingDriver):
                     remaining = None if deadline is None else deadline - self.clock()
                     result = await self._call(step.run, ctx, remaining)
                 result = _as_mapping(step, result)
+                assert_no_secrets(user_params(ctx.params))
             except Exception as exc:
                 error = exc
             else:
@@ -116,7 +119,8 @@ class Driver(CompensatingDriver):
                 return await self._succeeded(index, step, row_ref[0], ctx, {"not_found": True}, False)
             uncertain = True
             row = row_ref[0]
-            await self.persist_params(ctx.params)  # what the step chose stays journaled even on failure
+            with contextlib.suppress(SecretInParamsError):  # never journal a secret; the step failed anyway
+                await self.persist_params(ctx.params)  # what the step chose stays journaled even on failure
             await self.poll_cancel()
             delay = step.backoff.delay(attempt, self.rng)
             retry, why = self._should_retry(step, error, attempt, deadline, delay)

@@ -34,6 +34,7 @@ from hks_tui.workflows.drive import Driver
 from hks_tui.workflows.errors import (
     LeaseHeldError,
     LeaseLostError,
+    TargetBusyError,
     UnknownKindError,
     UnknownWorkflowError,
     WorkflowError,
@@ -95,7 +96,7 @@ class WorkflowEngine:
         self.executor: Submitter = executor
         self.journal = Journal(store, self.now)
         self._kinds: dict[str, WorkflowKind] = {}
-        self._running: dict[str, tuple[asyncio.Task[WorkflowRecord] | None, threading.Event]] = {}
+        self._running: dict[str, threading.Event] = {}  # workflow id → its cancel flag
         self._background: set[asyncio.Task[WorkflowRecord]] = set()
         for kind in kinds:
             self.register(kind)
@@ -127,8 +128,14 @@ class WorkflowEngine:
         workspace: str = "",
         target: str = "",
         workflow_id: str | None = None,
+        exclusive: bool = False,
     ) -> WorkflowRecord:
-        """Journal a new workflow (``pending``, leased to this engine) and its planned steps in one transaction."""
+        """Journal a new workflow (``pending``, leased to this engine) and its planned steps in one transaction.
+
+        ``exclusive=True``: refuse with :class:`TargetBusyError` when an unfinished workflow already acts on
+        the same ``workspace``/``target`` (e.g. a node with an action in flight) — checked atomically with
+        the insert, so two consoles cannot both start one.
+        """
         definition = self.kind(kind)
         values = dict(params or {})
         assert_no_secrets(values)
@@ -151,8 +158,19 @@ class WorkflowEngine:
             WorkflowStep(workflow_id=record.id, index=i, name=s.name, status=StepStatus.PENDING)
             for i, s in enumerate(definition.steps)
         ]
-        self.store.workflows.create(record, steps)
+        with self.store.write() as db:
+            if exclusive:
+                busy = _unfinished_on(db, workspace, target)
+                if busy is not None:
+                    raise TargetBusyError(target or workspace, busy[0], busy[1])
+            self.store.workflows.create(record, steps)
         return record
+
+    def active_for(self, target: str, *, workspace: str | None = None) -> list[WorkflowRecord]:
+        """Unfinished workflows acting on ``target`` (newest first) — "a node with an action in flight"."""
+        return [
+            r for r in self.store.workflows.list(workspace=workspace, unfinished=True) if r.target == target
+        ]
 
     def get(self, workflow_id: str) -> WorkflowRecord | None:
         return self.store.workflows.get(workflow_id)
@@ -240,7 +258,7 @@ class WorkflowEngine:
         """
         running = self._running.get(workflow_id)
         if running is not None:
-            running[1].set()
+            running.set()
             await self.journal.request_cancel(workflow_id)
             self._announce_cancel(workflow_id)
             return None
@@ -276,15 +294,15 @@ class WorkflowEngine:
     async def _drive(self, workflow_id: str, *, cancel: bool) -> WorkflowRecord:
         if workflow_id in self._running:
             raise LeaseHeldError(workflow_id, f"this console ({self.owner})")
-        record = await self.journal.get(workflow_id)
-        if record.status.finished and record.status != WorkflowStatus.FAILED:
-            raise WorkflowFinishedError(f"workflow {workflow_id} already finished ({record.status})")
-        kind = self.kind(record.kind)
         cancel_event = threading.Event()
         if cancel:
             cancel_event.set()
-        self._running[workflow_id] = (None, cancel_event)
+        self._running[workflow_id] = cancel_event  # before any await: no second run() slips in
         try:
+            record = await self.journal.get(workflow_id)
+            if record.status.finished and record.status != WorkflowStatus.FAILED:
+                raise WorkflowFinishedError(f"workflow {workflow_id} already finished ({record.status})")
+            kind = self.kind(record.kind)
             if not await self.journal.acquire(workflow_id, self.owner, self.lease_ttl):
                 current = await self.journal.get(workflow_id)
                 expires = current.lease_expires.isoformat(timespec="seconds") if current.lease_expires else ""
@@ -337,6 +355,17 @@ class WorkflowEngine:
         if self._own_pool is not None:
             self._own_pool.shutdown(wait=False, cancel_futures=True)
         self.journal.close()
+
+
+def _unfinished_on(db: Any, workspace: str, target: str) -> tuple[str, str] | None:
+    """(id, kind) of an unfinished workflow on ``workspace``/``target``, inside the caller's transaction."""
+    finished = [str(st) for st in WorkflowStatus if st.finished]
+    row = db.execute(
+        "SELECT id, kind FROM workflows WHERE workspace = ? AND target = ? "
+        f"AND status NOT IN ({', '.join('?' for _ in finished)}) ORDER BY created_at DESC LIMIT 1",
+        (workspace, target, *finished),
+    ).fetchone()
+    return (str(row[0]), str(row[1])) if row else None
 
 
 def _monotonic() -> float:

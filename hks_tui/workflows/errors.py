@@ -44,6 +44,19 @@ class LeaseLostError(WorkflowError):
         )
 
 
+class TargetBusyError(WorkflowError):
+    """Another unfinished workflow already acts on the same target."""
+
+    def __init__(self, target: str, workflow_id: str, kind: str) -> None:
+        self.target = target
+        self.workflow_id = workflow_id
+        self.kind = kind
+        super().__init__(
+            f"{target} already has an action in flight ({kind}, workflow {workflow_id}); "
+            "wait for it to finish, or resume or cancel it first"
+        )
+
+
 class WorkflowFinishedError(WorkflowError):
     """Resume/cancel of a workflow that already reached a final state."""
 

@@ -228,11 +228,13 @@ async def test_upsert_remove_and_batch_update() -> None:
     app, table, _ = make(3)
     async with app.run_test(size=(80, 24)) as pilot:
         table.sort_by("cpu")
+        assert table._status_text == "3 rows · sort CPU ▲"
         with table.batch_update():
             table.upsert_row(Row("pod-100", ("pod-100", "Running", 39, "1Gi")))
             table.upsert_row(Row("pod-101", ("pod-101", "Running", -1, "1Gi")))
             table.remove_row("pod-000")
-            assert table.model._view is None or table._dirty  # nothing rebuilt until the block ends
+            assert table._status_text == "3 rows · sort CPU ▲"  # no sync until the block ends
+        assert table._status_text == "4 rows · sort CPU ▲"
         await pilot.pause()
         assert table.visible_keys[0] == "pod-101" and table.visible_keys[-1] == "pod-100"
         assert "pod-000" not in table.visible_keys
@@ -253,3 +255,15 @@ async def test_column_visibility_menu() -> None:
         assert "Memory" not in header and "CPU" in header
         table.set_column_visible("mem", True)
         assert "Memory" in table.body.render_line(0).text
+
+
+async def test_theme_change_restyles_cached_rows() -> None:
+    app, table, _ = make(5)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.theme = "textual-dark"
+        await pilot.pause()
+        before = next(iter(table.body.render_line(2))).style
+        app.theme = "textual-light"
+        await pilot.pause()
+        after = next(iter(table.body.render_line(2))).style
+        assert before is not None and after is not None and before.bgcolor != after.bgcolor

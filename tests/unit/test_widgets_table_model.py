@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from hks_tui.widgets.table_cells import column_sort_keys
 from hks_tui.widgets.table_model import Column, Row, TableModel, default_format, natural_sort_key
 
 COLUMNS = [
@@ -135,3 +136,20 @@ def test_auto_widths_clamp_and_fixed() -> None:
     assert model.auto_widths() == {"name": 10, "size": 6, "x": 5}
     model.replace([])
     assert model.auto_widths()["name"] == 3  # header plus room for the sort arrow
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        [3, 1.5, 2],
+        ["b", "A", "c", "a"],
+        ["2Gi", "512Mi", "1.5Ti", "250m", "7"],
+        ["x", "2Gi", "", None, 3, "Bob"],
+        ["10", "9", "word"],
+    ],
+)
+def test_column_sort_keys_order_like_natural_sort_key(column: list[object]) -> None:
+    fast = column_sort_keys(column)
+    by_fast = sorted(range(len(column)), key=lambda i: fast[i])
+    by_natural = sorted(range(len(column)), key=lambda i: natural_sort_key(column[i]))
+    assert by_fast == by_natural

@@ -117,9 +117,13 @@ async def engine_factory(store: Store, clock: Clock) -> AsyncIterator[Any]:
 
 def simple_kind(world: World, names: list[str], **kwargs: Any) -> WorkflowKind:
     def make_step(name: str) -> Step:
+        def run(ctx: StepContext) -> dict[str, Any]:
+            world.apply(name)
+            return {"made": name}
+
         return Step(
             name,
-            run=lambda ctx: (world.apply(name), {"made": name})[1],
+            run=run,
             check=lambda ctx: {"made": name, "adopted": True} if name in world.objects else None,
             compensate=lambda ctx: world.undo(name),
             backoff=Backoff(base=0.5, cap=4.0),
@@ -368,77 +372,3 @@ async def test_background_run_reports_completion(engine_factory: Any) -> None:
     final, error = await done
     assert error is None and final.status == WorkflowStatus.SUCCEEDED
     assert (await task).id == record.id and not engine.is_running(record.id)
-
-
-def test_registry_and_report_views(store: Store) -> None:
-    from hks_tui.workflows import all_kinds, current_step, progress, register_kind, title, unregister_kind
-
-    kind = WorkflowKind(
-        "test.registry",
-        [Step("a", run=lambda ctx: None), Step("b", run=lambda ctx: None)],
-        describe=lambda p: f"Provision node {p['name']}",
-    )
-    register_kind(kind)
-    try:
-        assert kind in all_kinds()
-        register_kind(kind)  # idempotent
-        with pytest.raises(ValueError, match="already registered"):
-            register_kind(WorkflowKind("test.registry", [Step("x", run=lambda ctx: None)]))
-    finally:
-        unregister_kind("test.registry")
-    engine = WorkflowEngine(store, [kind])
-    record = engine.create("test.registry", {"name": "ws1-a"}, target="ws1-a")
-    steps = engine.steps(record.id)
-    assert progress(steps) == (0, 2) and current_step(steps) == steps[0]
-    assert title(record, kind) == "Provision node ws1-a"
-    shown = engine.show(record.id)
-    assert shown["progress"] == "0/2" and shown["title"] == "Provision node ws1-a"
-    assert [s["name"] for s in shown["steps"]] == ["a", "b"]
-    engine.journal.close()
-
-
-async def test_events_replayed_onto_a_timeline_match_the_journal(engine_factory: Any) -> None:
-    from hks_tui.workflows import timeline_rows, timeline_update
-
-    world = World()
-
-    def clone(ctx: StepContext) -> dict[str, Any]:
-        world.apply("vm")
-        if ctx.attempt == 1:
-            raise BackendTimeout("clone", "response lost")
-        return {}
-
-    def start(ctx: StepContext) -> None:
-        ctx.emit("TASK OK")
-
-    kind = WorkflowKind(
-        "test.timeline",
-        [
-            Step("clone", title="Clone VM", run=clone, check=lambda ctx: "vm" in world.objects or None),
-            Step("start", title="Start VM", run=start),
-            Step("join", run=lambda ctx: None),
-        ],
-    )
-    engine = engine_factory(kind)
-    record = engine.create("test.timeline")
-    rows = {
-        r.key: {"state": r.state, "lines": list(r.detail)}
-        for r in timeline_rows(engine.steps(record.id), kind)
-    }
-    assert [r["state"] for r in rows.values()] == ["pending"] * 3
-
-    def apply(event: WorkflowEvent) -> None:
-        update = timeline_update(event)
-        if update is not None:
-            row = rows[update.key]
-            row["state"] = update.state or row["state"]
-            row["lines"].extend(update.append)
-
-    engine.events.subscribe(apply, record.id)
-    await engine.run(record.id)
-    await asyncio.sleep(0)
-    final = timeline_rows(engine.steps(record.id), kind)
-    assert [rows[r.key]["state"] for r in final] == [r.state for r in final] == ["done"] * 3
-    assert [r.name for r in final] == ["Clone VM", "Start VM", "join"]
-    assert any("retrying in" in line for line in rows["clone"]["lines"])
-    assert any("adopted" in line for line in rows["clone"]["lines"]) and "TASK OK" in rows["start"]["lines"]

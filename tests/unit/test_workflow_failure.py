@@ -320,3 +320,34 @@ async def test_cancel_from_another_runner_goes_through_the_journal(make: Any, st
     shown = driver.show(record.id)
     assert shown["status"] == "cancelled" and shown["params"] == {"vmid": 4242}
     assert [s["status"] for s in shown["steps"]] == ["compensated", "succeeded", "pending"]
+
+
+async def test_a_step_cannot_smuggle_a_secret_into_the_journal(make: Any, store: Store) -> None:
+    def leaky(ctx: StepContext) -> None:
+        ctx.params["join_token"] = "K10secret::server:abcdef"
+
+    def leaky_remember(ctx: StepContext) -> None:
+        ctx.remember(api_token="s3cr3t-value")
+
+    engine = make(
+        WorkflowKind("test.leak", [Step("a", run=leaky)]),
+        WorkflowKind("test.leak2", [Step("b", run=leaky_remember)]),
+    )
+    for kind in ("test.leak", "test.leak2"):
+        record = await engine.start(kind)
+        assert record.status == WorkflowStatus.PAUSED and "secret" in record.error
+        stored = store.workflows.get(record.id)
+        assert (
+            stored is not None
+            and "K10secret" not in str(stored.params)
+            and "s3cr3t" not in str(stored.params)
+        )
+
+
+async def test_two_concurrent_runs_of_one_workflow_in_one_engine(make: Any) -> None:
+    rec = Recorder()
+    engine = make(WorkflowKind("test.twice", [rec.step("a"), rec.step("b")]))
+    record = engine.create("test.twice")
+    results = await asyncio.gather(engine.run(record.id), engine.run(record.id), return_exceptions=True)
+    assert sorted(type(r).__name__ for r in results) == ["LeaseHeldError", "WorkflowRecord"]
+    assert rec.log == ["run:a", "run:b"]

@@ -105,6 +105,7 @@ def create_pod_from_template(
 class ReplicaSetController:
     def __init__(self, world: LabWorld, cluster: KubeCluster, recorder: Recorder) -> None:
         self.world, self.cluster, self.recorder = world, cluster, recorder
+        self._serial: dict[str, int] = {}
 
     def reconcile(self) -> None:
         store = self.cluster.store
@@ -118,12 +119,11 @@ class ReplicaSetController:
             failure = None
             if len(active) < want:
                 taken = {name_of(p) for p in store.iter_objects("pods", ns_of(rs))}
-                for n in range(want - len(active)):
-                    name = generate_suffix(
-                        f"{rs['metadata']['uid']}/{len(mine) + n}/{self.world.clock.now()}",
-                        taken,
-                        f"{name_of(rs)}-",
-                    )
+                for _ in range(want - len(active)):
+                    key = f"{self.cluster.name}/{ns_of(rs)}/{name_of(rs)}"
+                    self._serial[key] = self._serial.get(key, 0) + 1
+                    # deterministic for the same history (seeded worlds render the same pod names every run)
+                    name = generate_suffix(f"{key}/{self._serial[key]}", taken, f"{name_of(rs)}-")
                     taken.add(name)
                     if (
                         create_pod_from_template(

@@ -173,7 +173,11 @@ class JobController:
             if want > 0 and now >= self._next_create.get(uid, 0):
                 taken = {name_of(p) for p in store.iter_objects("pods", ns_of(job))}
                 for n in range(want):
-                    name = generate_suffix(f"{uid}/{len(pods) + n}", taken, f"{name_of(job)}-")
+                    name = generate_suffix(
+                        f"{self.cluster.name}/{ns_of(job)}/{name_of(job)}/{len(pods) + n}",
+                        taken,
+                        f"{name_of(job)}-",
+                    )
                     taken.add(name)
                     if (
                         create_pod_from_template(self.cluster, self.recorder, job, spec["template"], name)

@@ -50,6 +50,34 @@ _UNIT_FAILED = (
 )
 
 
+_KUBELET_ALLOWED = {
+    "kubernetes.io/hostname",
+    "kubernetes.io/arch",
+    "kubernetes.io/os",
+    "beta.kubernetes.io/arch",
+    "beta.kubernetes.io/os",
+    "beta.kubernetes.io/instance-type",
+    "node.kubernetes.io/instance-type",
+    "failure-domain.beta.kubernetes.io/region",
+    "failure-domain.beta.kubernetes.io/zone",
+    "topology.kubernetes.io/region",
+    "topology.kubernetes.io/zone",
+}
+
+
+def forbidden_labels(labels: dict[str, str]) -> list[str]:
+    """Labels the kubelet refuses in ``--node-labels`` (the NodeRestriction rules: kubernetes.io/k8s.io
+    namespaces except a fixed set, ``kubelet.kubernetes.io/*`` and ``node.kubernetes.io/*``)."""
+    bad = []
+    for key in sorted(labels):
+        prefix = key.split("/", 1)[0] if "/" in key else ""
+        restricted = prefix in ("kubernetes.io", "k8s.io") or prefix.endswith((".kubernetes.io", ".k8s.io"))
+        allowed = key in _KUBELET_ALLOWED or prefix in ("kubelet.kubernetes.io", "node.kubernetes.io")
+        if restricted and not allowed:
+            bad.append(key)
+    return bad
+
+
 def _norm(url: str | None) -> str:
     if not url:
         return ""
@@ -129,6 +157,15 @@ def join(world: LabWorld, vm: Vm, script: str) -> GuestExecResult:
                 'server token or certificate mismatch"\n'
             )
         return GuestExecResult(1, _INSTALL_OUT + _UNIT_FAILED, err, FAIL_SECONDS)
+    forbidden = forbidden_labels(req.labels)
+    if forbidden:
+        return GuestExecResult(
+            1,
+            _INSTALL_OUT + _UNIT_FAILED,
+            f"level=fatal msg=\"kubelet exited: failed to validate kubelet flags: unknown 'kubernetes.io' or "
+            f"'k8s.io' labels specified with --node-labels: [{' '.join(forbidden)}]\"\n",
+            FAIL_SECONDS,
+        )
     hostname = (vm.files.get("/etc/hostname") or vm.name.encode()).decode().strip() or vm.name
     name = req.node_name or hostname
     existing = peek(world.host.store, "nodes", name)

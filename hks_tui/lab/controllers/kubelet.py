@@ -42,7 +42,7 @@ from hks_tui.lab.controllers.podstatus import (
     terminated_state,
     unready_status,
 )
-from hks_tui.lab.controllers.pvutil import parse_provider_id
+from hks_tui.lab.controllers.pvutil import parse_provider_id, volid_of
 from hks_tui.lab.controllers.scheduler import is_terminal, node_ready
 
 if TYPE_CHECKING:
@@ -149,9 +149,20 @@ class Kubelet:
         return parse_iso(iso)
 
     def _volumes_ready(self, pod: dict[str, Any]) -> bool:
+        """Every PVC is Bound and every Proxmox CSI disk is attached to this node's VM."""
+        node = peek(self.cluster.store, "nodes", (pod.get("spec") or {}).get("nodeName", ""))
+        parsed = parse_provider_id(str(((node or {}).get("spec") or {}).get("providerID", "")))
         for vcluster, namespace, claim, _vol in claims_of(self.world, self.cluster, pod):
             pvc = peek(vcluster.store, "persistentvolumeclaims", claim, namespace)
             if pvc is None or (pvc.get("status") or {}).get("phase") != "Bound":
+                return False
+            pv = peek(vcluster.store, "persistentvolumes", (pvc.get("spec") or {}).get("volumeName", ""))
+            volid = volid_of(pv) if pv is not None else None
+            if (
+                volid is not None
+                and parsed is not None
+                and parsed[1] not in self.world.pve.volume_users(volid)
+            ):
                 return False
         return True
 

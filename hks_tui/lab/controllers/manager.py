@@ -5,7 +5,6 @@ changed, so an idle world is quiescent. Tests drive :meth:`LabControllers.reconc
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -151,6 +150,7 @@ class LabControllers:
     async def run(self) -> None:
         self._wake = asyncio.Event()
         clock = self.world.clock
+        loop = asyncio.get_running_loop()
         while True:
             self._wake.clear()
             try:
@@ -158,8 +158,12 @@ class LabControllers:
             except Exception:
                 log.exception("lab controllers pass failed")
             tick = min(MAX_TICK_REAL, max(MIN_TICK_REAL, clock.real_seconds(TICK_LAB_SECONDS)))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=tick)
+            # not asyncio.wait_for: on Python 3.11 it can turn a cancellation into a TimeoutError
+            timer = loop.call_later(tick, self._wake.set)
+            try:
+                await self._wake.wait()
+            finally:
+                timer.cancel()
             await asyncio.sleep(
                 MIN_TICK_REAL / 2
             )  # coalesce bursts of changes (e.g. a client creating many objects)

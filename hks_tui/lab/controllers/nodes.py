@@ -123,6 +123,14 @@ def _uuid(seed: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, "hks-lab/" + seed))
 
 
+def _cidr_index(node: dict[str, Any]) -> int:
+    cidr = str((node.get("spec") or {}).get("podCIDR") or "10.42.0.0/24")
+    try:
+        return int(cidr.split(".")[2])
+    except (IndexError, ValueError):
+        return 0
+
+
 def register_node(
     world: LabWorld,
     vm: Vm,
@@ -138,7 +146,8 @@ def register_node(
     store = world.host.store
     node_name = name or vm.name
     existing = peek(store, "nodes", node_name)
-    index = len(list(store.iter_objects("nodes"))) + 1
+    used = [_cidr_index(n) for n in store.iter_objects("nodes")]
+    index = max(used, default=0) + 1
     if existing is not None:
         cidr = str((existing.get("spec") or {}).get("podCIDR", f"10.42.{index}.0/24"))
         index = int(cidr.split(".")[2])
@@ -178,7 +187,6 @@ def register_node(
         node["spec"]["taints"].append({"key": NOT_READY, "effect": "NoSchedule"})
     _ready_at(world)[node_name] = now if ready else now + ready_delay
     if existing is not None:
-        node["metadata"]["resourceVersion"] = None
         merged = dict(existing)
         merged["metadata"] = {
             **existing["metadata"],

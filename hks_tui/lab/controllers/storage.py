@@ -344,12 +344,19 @@ class VolumeController:
                 volid = volid_of(pv) if pv else None
                 node = peek(self.store, "nodes", node_name)
                 parsed = parse_provider_id(str(((node or {}).get("spec") or {}).get("providerID", "")))
-                if (
-                    volid is None
-                    or parsed is None
-                    or pve.find_volume(volid) is None
-                    or parsed[1] not in pve.vms
-                ):
+                if volid is None or parsed is None or parsed[1] not in pve.vms:
+                    continue
+                if pve.find_volume(volid) is None:
+                    self.recorder.record(
+                        self.cluster,
+                        pod,
+                        "Warning",
+                        "FailedAttachVolume",
+                        f'AttachVolume.Attach failed for volume "{name_of(pv or {})}" : rpc error: code = NotFound '
+                        f"desc = volume {volid} not found",
+                        "attachdetach-controller",
+                        min_interval=60.0,
+                    )
                     continue
                 users = pve.volume_users(volid)
                 if parsed[1] in users:

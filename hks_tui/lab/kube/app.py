@@ -52,8 +52,8 @@ def _auth_middleware(world: LabWorld) -> Middleware:
             if exc.status < 400:
                 raise
             return error_response(ApiError(exc.status, "", exc.reason or exc.text or "request refused"))
-        except (ConnectionError, TimeoutError):
-            raise
+        except ConnectionError:
+            raise  # the client went away: nobody to answer
         except Exception as exc:  # never a traceback to the client
             log.exception("kube API handler failed: %s %s", request.method, request.path)
             return error_response(ApiError(500, "InternalError", f"Internal error occurred: {exc}"))

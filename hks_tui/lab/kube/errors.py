@@ -131,7 +131,9 @@ def unsupported_media_type(content_type: str) -> ApiError:
     return ApiError(
         415,
         "UnsupportedMediaType",
-        f'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got "{content_type}")',
+        f"the body of the request was in an unknown format - accepted media types include: "
+        f"application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json"
+        f' (got "{content_type}")',
     )
 
 
@@ -140,7 +142,7 @@ def unauthorized() -> ApiError:
 
 
 def success_status(resource: str, name: str, uid: str | None = None) -> dict[str, Any]:
-    """The ``Status`` a DELETE of some resources returns (e.g. a namespace-less delete collection)."""
+    """The ``Status`` a DELETE answers for resources whose registry does not return the deleted object."""
     details = _details(resource, name)
     if uid:
         details["uid"] = uid

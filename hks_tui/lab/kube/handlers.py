@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from hks_tui.lab.kube.errors import ApiError, bad_request, conflict, gone, method_not_allowed
+from hks_tui.lab.kube.errors import ApiError, bad_request, conflict, gone, method_not_allowed, success_status
 from hks_tui.lab.kube.httputil import (
     Ctx,
     Target,
@@ -123,7 +123,8 @@ def list_objects(ctx: Ctx, target: Target) -> dict[str, Any]:
     meta: dict[str, Any] = {"resourceVersion": str(current)}
     if remaining and last_key is not None:
         meta["continue"] = _encode_continue(current, last_key)
-        meta["remainingItemCount"] = remaining
+        if not q.get("labelSelector") and not q.get("fieldSelector"):
+            meta["remainingItemCount"] = remaining  # (not filled in for selector lists, like the apiserver)
     return {
         "kind": target.rt.list_kind,
         "apiVersion": target.rt.api_version,
@@ -236,12 +237,7 @@ async def item(ctx: Ctx, target: Target) -> web.StreamResponse:
         )
         if plural in _DELETE_RETURNS_OBJECT or deleted["metadata"].get("deletionTimestamp"):
             return json_response(deleted)
-        details: dict[str, Any] = {"name": name, "kind": plural, "uid": deleted["metadata"].get("uid")}
-        if target.rt.group:
-            details["group"] = target.rt.group
-        return json_response(
-            {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details}
-        )
+        return json_response(success_status(target.rt.qualified, name, deleted["metadata"].get("uid")))
     raise method_not_allowed(method)
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from aiohttp import web
 
-from hks_tui.lab.kube.errors import ApiError, bad_request
+from hks_tui.lab.kube.errors import ApiError, bad_request, unsupported_media_type
 from hks_tui.lab.kube.resources import ResourceType
 
 if TYPE_CHECKING:
@@ -127,12 +127,7 @@ def patch_type(request: web.Request) -> str:
     ctype = (request.content_type or "").lower()
     kind = PATCH_TYPES.get(ctype)
     if kind is None:
-        raise ApiError(
-            415,
-            "UnsupportedMediaType",
-            "the body of the request was in an unknown format - accepted media types include: "
-            "application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json",
-        )
+        raise unsupported_media_type(ctype)
     return kind
 
 

@@ -357,15 +357,20 @@ def to_table(
 ) -> dict[str, Any]:
     columns, row = COLUMNS.get(rt.plural, ([("Name", _S, 0), ("Age", _S, 0)], _default))
     now = ctx.cluster.clock.now()
+    include = ctx.query.get("includeObject") or "Metadata"  # None | Metadata | Object
     rows = []
     for obj in listed.get("items", []):
-        meta = {k: v for k, v in obj["metadata"].items() if k != "managedFields"}
-        rows.append(
-            {
-                "cells": row(obj, now),
-                "object": {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": meta},
+        entry: dict[str, Any] = {"cells": row(obj, now)}
+        if include == "Object":
+            entry["object"] = {"kind": rt.kind, "apiVersion": rt.api_version, **obj}
+        elif include != "None":
+            meta = {k: v for k, v in obj["metadata"].items() if k != "managedFields"}
+            entry["object"] = {
+                "kind": "PartialObjectMetadata",
+                "apiVersion": "meta.k8s.io/v1",
+                "metadata": meta,
             }
-        )
+        rows.append(entry)
     table: dict[str, Any] = {
         "kind": "Table",
         "apiVersion": "meta.k8s.io/v1",

@@ -394,3 +394,29 @@ def test_delete_collection_and_big_bodies(kube: RunningKube, api: client.ApiClie
         headers={"Content-Type": "application/json"},
     )
     assert huge.status_code == 413 and huge.json()["kind"] == "Status"
+
+
+def test_server_side_tables(kube: RunningKube, api: client.ApiClient) -> None:
+    client.CoreV1Api(api).create_namespaced_pod(
+        "default",
+        {"metadata": {"name": "tabled"}, "spec": {"containers": [{"name": "c", "image": "busybox:1.36"}]}},
+    )
+    accept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
+    table = raw(kube, "GET", "/api/v1/namespaces/default/pods", headers={"Accept": accept}).json()
+    assert (table["kind"], table["apiVersion"]) == ("Table", "meta.k8s.io/v1")
+    assert [c["name"] for c in table["columnDefinitions"]][:5] == [
+        "Name",
+        "Ready",
+        "Status",
+        "Restarts",
+        "Age",
+    ]
+    row = next(r for r in table["rows"] if r["cells"][0] == "tabled")
+    assert row["cells"][1:4] == ["0/1", "Pending", 0]
+    assert row["object"]["kind"] == "PartialObjectMetadata" and row["object"]["metadata"]["name"] == "tabled"
+    full = raw(
+        kube, "GET", "/api/v1/namespaces/default/pods/tabled?includeObject=Object", headers={"Accept": accept}
+    )
+    assert full.json()["rows"][0]["object"]["spec"]["containers"][0]["image"] == "busybox:1.36"
+    plain = raw(kube, "GET", "/api/v1/namespaces/default/pods/tabled").json()
+    assert plain["kind"] == "Pod"  # without the Table media type the object itself

@@ -431,8 +431,16 @@ def test_metrics_api_and_stats_summary(kube: RunningKube) -> None:
                 {"name": "a", "image": "i:1", "resources": {"requests": {"cpu": "500m", "memory": "256Mi"}}},
                 {"name": "b", "image": "i:1"},
             ],
+            "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": "data"}}],
         },
     }
+    v1.create_namespaced_persistent_volume_claim(
+        "metrics",
+        {
+            "metadata": {"name": "data"},
+            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "10Gi"}}},
+        },
+    )
     v1.create_namespaced_pod("metrics", pod)
     v1.patch_namespaced_pod_status(
         "busy", "metrics", {"status": {"phase": "Running", "startTime": "2026-01-01T00:00:00Z"}}
@@ -458,6 +466,10 @@ def test_metrics_api_and_stats_summary(kube: RunningKube) -> None:
     assert summary["node"]["nodeName"] == "m-node" and summary["node"]["cpu"]["usageNanoCores"] > 0
     assert [p["podRef"]["name"] for p in summary["pods"]] == ["busy"]
     assert summary["pods"][0]["containers"][0]["memory"]["workingSetBytes"] > 0
+    (volume,) = summary["pods"][0]["volume"]
+    assert volume["pvcRef"] == {"name": "data", "namespace": "metrics"} and volume["name"] == "data"
+    assert volume["capacityBytes"] == 10 * 2**30 and 0 < volume["usedBytes"] < volume["capacityBytes"]
+    assert volume["availableBytes"] == volume["capacityBytes"] - volume["usedBytes"]
 
 
 def test_the_demo_lab_emits_only_valid_objects(lab: Any) -> None:

@@ -111,8 +111,11 @@ def test_lab_cli_serves_everything_and_exits_cleanly(lab_process: Any) -> None:
     info = _wait_for_lab_json(proc, state_dir)
     assert set(info) == {
         "proxmox", "kubeconfig", "host_context", "vcluster_contexts", "metrics_url", "prometheus_url", "k3s",
-        "control_url",
+        "control_url", "org", "regions",
     }  # fmt: skip
+    assert info["org"] == "acme"
+    assert set(info["regions"]) == {"jp-east", "jp-west"}
+    assert info["regions"]["jp-east"]["pve_nodes"] == ["pve1", "pve2"]
     assert (state_dir / "lab.json").stat().st_mode & 0o077 == 0  # credentials inside: 0600
     pve = info["proxmox"]
     assert pve["url"] == f"https://127.0.0.1:{pve['port']}" and pve["host"] == "127.0.0.1"

@@ -253,3 +253,51 @@ def test_quota_blocked_replicaset_reports_failed_create() -> None:
     assert "FailedCreate" in lab.events(rs["metadata"]["name"])
     deploy = lab.store.get("deployments", "q", "default")
     assert any(c["type"] == "ReplicaFailure" for c in deploy["status"]["conditions"])
+
+
+def test_pod_waits_while_its_disk_is_missing() -> None:
+    lab = Lab()
+    lab.store.create("storageclasses", storage_class("pve", "local-lvm", binding="Immediate"))
+    lab.store.create(
+        "persistentvolumes",
+        {
+            "metadata": {"name": "ghost"},
+            "spec": {
+                "capacity": {"storage": "1Gi"},
+                "accessModes": ["ReadWriteOnce"],
+                "storageClassName": "pve",
+                "claimRef": {"namespace": "default", "name": "ghost"},
+                "csi": {
+                    "driver": "csi.proxmox.sinextra.dev",
+                    "volumeHandle": "jp-east/pve2/local-lvm/vm-9999-nowhere",
+                },
+                "nodeAffinity": {
+                    "required": {
+                        "nodeSelectorTerms": [
+                            {
+                                "matchExpressions": [
+                                    {
+                                        "key": "topology.kubernetes.io/zone",
+                                        "operator": "In",
+                                        "values": ["pve2"],
+                                    }
+                                ]
+                            }
+                        ]
+                    }
+                },
+            },
+        },
+    )
+    lab.store.create("persistentvolumeclaims", claim("ghost", "pve"), "default")
+    lab.store.create("pods", user("stuck", "ghost"), "default")
+    lab.run(6)
+    pod = lab.store.get("pods", "stuck", "default")
+    assert pod["spec"]["nodeName"] == "k3s-shared-1"  # the only node in zone pve2
+    assert pod["status"]["phase"] == "Pending"
+    assert pod["status"]["containerStatuses"][0]["state"]["waiting"]["reason"] == "ContainerCreating"
+    assert "FailedAttachVolume" in lab.events("stuck")
+    lab.world.pve.allocate_volume("pve2", "local-lvm", "vm-9999-nowhere", 2**30, 9999)
+    lab.run(5)
+    assert lab.store.get("pods", "stuck", "default")["status"]["phase"] == "Running"
+    assert lab.world.pve.volume_users("local-lvm:vm-9999-nowhere") == [101]

@@ -261,3 +261,13 @@ def test_vm_reboot_restarts_the_containers_of_its_pods(lab: Lab) -> None:
     assert status["restartCount"] == 1 and status["ready"] is True
     assert status["lastState"]["terminated"]["exitCode"] == 255
     assert "SandboxChanged" in lab.events(pod["metadata"]["name"])
+
+
+def test_kubelet_refuses_restricted_node_labels(lab: Lab) -> None:
+    script = join_script(lab.world, extra="--node-label node-role.kubernetes.io/worker=true")
+    result = run_exec(lab.world, 310, script)
+    assert result.exitcode == 1
+    assert "unknown 'kubernetes.io' or 'k8s.io' labels specified with --node-labels" in result.err
+    assert "node-role.kubernetes.io/worker" in result.err
+    lab.run(20, step=5)
+    assert lab.store.find("nodes", "blue-1") is None

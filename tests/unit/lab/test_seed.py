@@ -178,3 +178,16 @@ def test_demo_next_backup_fails_until_the_target_is_expanded() -> None:
     assert next(c for c in succeeded["status"]["conditions"] if c["type"] == "Complete")["status"] == "True"
     assert world.pvc_used_bytes[("prod", "default", "backups")] == before + 12 * 2**30
     assert prod.store.get("cronjobs", "backup-media", "default")["status"]["lastSuccessfulTime"]
+
+
+def test_demo_is_reproducible() -> None:
+    def pod_names() -> list[str]:
+        clock = LabClock(time_scale=1e-9, start=1_795_000_000.0)
+        world = build_world("demo", clock)
+        ctl = LabControllers(world)
+        for _ in range(6):
+            ctl.reconcile()
+            clock.advance(1.0)
+        return sorted(p["metadata"]["name"] for c in world.clusters.values() for p in c.store.list("pods"))
+
+    assert pod_names() == pod_names()
