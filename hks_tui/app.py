@@ -62,9 +62,11 @@ class HksApp(App[int]):
     # The home section's styles load with the app's: a screen's own CSS_PATH makes Textual re-parse the
     # whole stylesheet when the screen is installed, which would delay the first frame.
     CSS_PATH = [STYLES / "app.tcss", STYLES / "home.tcss"]
-    #: start directly in the home section (no default screen to switch away from)
+    # The app starts in the "home" mode on ``get_default_screen()`` and registers the mode in on_mount:
+    # a screen from MODES is installed with a full stylesheet re-parse and re-apply (Textual refreshes
+    # the CSS for every newly installed mode screen), which would delay the first frame.
     DEFAULT_MODE = "home"
-    MODES = {"home": HomeScreen, "audit": _audit_screen}
+    MODES = {"audit": _audit_screen}
     #: (mode, title) of every section, in key order
     SECTIONS: tuple[tuple[str, str], ...] = (("home", "Home"), ("audit", "Audit"))
     BINDINGS = [
@@ -120,7 +122,8 @@ class HksApp(App[int]):
         self.workspace = str(
             getattr(self.runtime, "workspace", None) or getattr(profile, "workspace", "") or ""
         )
-        self.switch_mode("home")
+        # Make "home" switchable-to; its stack already holds the default screen, so none is created.
+        self.add_mode(self.DEFAULT_MODE, HomeScreen)
         if self.runtime.config_error is not None:
             self.say(f"Configuration problem: {self.runtime.config_error}", "warning")
         if os.environ.get(FIRST_FRAME_ENV) == "1":
@@ -151,7 +154,7 @@ class HksApp(App[int]):
         if opener is None or self.connected:
             return
         if opener.error is not None or opener.runtime is None:
-            self.exit(1)
+            self.exit(1, return_code=1)
             return
         runtime = opener.runtime
         self.runtime = runtime
@@ -180,6 +183,9 @@ class HksApp(App[int]):
             sys.__stdout__.write(f"\n{FIRST_FRAME_MARKER}\n")
             sys.__stdout__.flush()
         self.exit(0)
+
+    def get_default_screen(self) -> Screen[Any]:
+        return HomeScreen()
 
     @property
     def current_workspace(self) -> Any | None:
@@ -367,7 +373,7 @@ class HksApp(App[int]):
 
     def _dispatch(self, command: Command) -> None:
         name, argument = command.name, command.argument
-        if name in self.MODES:
+        if name in {section for section, _title in self.SECTIONS}:
             self.action_section(name)
         elif name == "ws":
             self.switch_workspace(argument) if argument else self.action_pick_workspace()

@@ -24,19 +24,31 @@ from hks_tui import __version__
 
 # name -> "module:attribute" of a click.Command; imported lazily.
 LAZY_COMMANDS: dict[str, str] = {
+    "apps": "hks_tui.cli_apps:apps_group",
     "audit": "hks_tui.cli_headless:audit_group",
     "config": "hks_tui.cli_config:config_group",
+    "nodes": "hks_tui.cli_nodes:nodes_group",
+    "workflows": "hks_tui.cli_workflows:workflows_group",
     "workspaces": "hks_tui.cli_headless:workspaces_group",
+    "volumes": "hks_tui.cli_storage:volumes_group",
+    "quotas": "hks_tui.cli_storage:quotas_group",
+    "backups": "hks_tui.cli_storage_backups:backups_group",
     "lab": "hks_tui.lab.cli:lab_command",
     "serve": "hks_tui.serve:serve_command",
 }
 # One-line help of each lazy command, so `hks-tui --help` lists them without importing them.
 LAZY_HELP: dict[str, str] = {
+    "apps": "Applications: list, show, create -f, scale, set-image, restart, logs, delete.",
     "audit": "The audit log (every mutating call, before and after).",
     "config": "Show the resolved configuration; `config init` writes a template.",
     "lab": "Run the lab (simulated Proxmox VE, K3s, vClusters, metrics) in the foreground.",
+    "nodes": "Dedicated nodes: list, show, start, stop, reboot, delete (durable workflows).",
     "serve": "Serve the console to a browser, guarded by a per-launch token.",
     "workspaces": "Workspaces with plan, contexts and health.",
+    "volumes": "Storage volumes: list, create, expand, delete (Proxmox disk + PV).",
+    "quotas": "Namespace storage quotas: list, set (sum capped by the volumes).",
+    "backups": "Scheduled backups: list, create, run, suspend, resume, delete, runs.",
+    "workflows": "Journaled workflows: list, show, resume.",
 }
 # Errors the user can act on: printed as one line (module, class name); looked up only if already imported.
 _USER_ERRORS: tuple[tuple[str, str], ...] = (
@@ -44,6 +56,7 @@ _USER_ERRORS: tuple[tuple[str, str], ...] = (
     ("hks_tui.store.errors", "StoreError"),
     ("hks_tui.secretref", "SecretError"),
     ("hks_tui.clients.errors", "HksError"),
+    ("hks_tui.validation.errors", "ValidationProblem"),
 )
 EXIT_FAILURE = 1
 EXIT_INTERNAL = 70

@@ -124,13 +124,17 @@ class Runtime:
 
 
 def _build_services(runtime: Runtime, profile: Any, refs: list[WorkspaceRef]) -> Services:
-    return Services.build(
+    services = Services.build(
         profile=profile,
         store=runtime.store,
         workspaces=refs,
         readonly=runtime.readonly,
         insecure=runtime.insecure,
     )
+    # Quota thresholds and the instance-type catalog (prices) come from the settings.
+    services.quota.configure(runtime.settings)
+    services.storage_price_gib_month = float(runtime.settings.storage_price_gib_month)
+    return services
 
 
 def _load_settings(options: RuntimeOptions) -> tuple[Settings, ConfigError | None]:

@@ -90,7 +90,13 @@ def _from_proxmox(exc: Any, what: str, backend: str) -> e.HksError:
     details: dict[str, Any] = {}
     if isinstance(errors, dict) and errors:
         details["errors"] = {str(k): str(v).strip() for k, v in errors.items()}
+    if status == 500 and _PVE_MISSING_RE.search(why):
+        # PVE answers a missing guest with 500 "Configuration file '…/N.conf' does not exist"
+        return e.NotFoundError(what, why, backend=backend, status=status, details=details)
     return error_for_status(status, what, why, backend=backend, details=details)
+
+
+_PVE_MISSING_RE = re.compile(r"Configuration file '[^']*\.conf' does not exist", re.IGNORECASE)
 
 
 def _from_kube(exc: Any, what: str, backend: str) -> e.HksError:

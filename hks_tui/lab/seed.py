@@ -22,8 +22,18 @@ from hks_tui.lab.controllers.join import make_join_handler
 from hks_tui.lab.controllers.nodes import register_node
 from hks_tui.lab.controllers.seedbackup import seed_failed_backup
 from hks_tui.lab.kube.cluster import KubeCluster
+from hks_tui.lab.kube.resources import BY_KIND
+from hks_tui.lab.kube.store import KubeStore
 from hks_tui.lab.pve.infra import build_infrastructure
 from hks_tui.lab.world import LabCredentials, LabWorld, WorkspaceInfo
+from hks_tui.manifests.apps import build_app
+from hks_tui.manifests.specs import AppSpec, ClaimSpec, EnvVarSpec, PortSpec, ResourceSpec, SchedulingSpec
+from hks_tui.manifests.volumes import (
+    VolumeSpec,
+    build_persistent_volume,
+    build_storage_class,
+    build_volume_claim,
+)
 
 if TYPE_CHECKING:
     from hks_tui.lab.faults import FaultRegistry
@@ -181,13 +191,32 @@ def _dev(world: LabWorld) -> None:
         ("preview", "ghcr.io/acme/preview:missing", 1, "300m", "256Mi", 8080),
     )
     for name, image, replicas, cpu, memory, port in apps:
-        dev.create(
-            "deployments",
-            kit.deployment(name, replicas, [kit.container(name, image, cpu, memory, port)]),
-            "default",
+        _create_app(
+            dev,
+            AppSpec(
+                name=name,
+                image=image,
+                replicas=replicas,
+                ports=[PortSpec(name="http", port=port, service_port=80)] if port else [],
+                resources=ResourceSpec(cpu_request=cpu, memory_request=memory, memory_limit=memory),
+            ),
         )
-        if port:
-            dev.create("services", kit.service(name, 80, port), "default")
+
+
+def _create_app(store: KubeStore, spec: AppSpec, mount: tuple[str, str] | None = None) -> None:
+    """Create an Application exactly as the console builds it (hks_tui.manifests.apps); ``mount``
+    (claim, path) adds an existing Storage Volume's claim to the workload, read-only."""
+    for obj in build_app(spec):
+        if mount is not None and obj["kind"] in ("Deployment", "StatefulSet"):
+            claim, path = mount
+            pod = obj["spec"]["template"]["spec"]
+            pod["containers"][0].setdefault("volumeMounts", []).append(
+                {"name": claim, "mountPath": path, "readOnly": True}
+            )
+            pod.setdefault("volumes", []).append(
+                {"name": claim, "persistentVolumeClaim": {"claimName": claim}}
+            )
+        store.create(BY_KIND[obj["kind"]].plural, obj, spec.namespace)
 
 
 def _prod(world: LabWorld) -> None:
@@ -219,51 +248,75 @@ def _prod(world: LabWorld) -> None:
         register_node(world, vm, labels=labels, taints=[taint], args=args, ready_now=True)
     prod.create("storageclasses", kit.storage_class("proxmox-data", "local-lvm", default=True))
     volumes = (
-        ("media", "20Gi", "pve1", "local-lvm", 12 * GIB),
-        ("backups", "50Gi", None, "shared-nfs", int(0.87 * 50 * GIB)),
-    )
-    for name, size, zone, storage, used in volumes:
-        filename = f"vm-9999-hks-prod-{name}"
-        pve.allocate_volume(zone or "pve1", storage, filename, int(size[:-2]) * GIB, 9999)
-        handle = f"jp-east/{zone or ''}/{storage}/{filename}"
-        sc, pv, pvc = kit.static_volume(name, "prod", size, handle, "jp-east", zone, storage)
-        prod.create("storageclasses", sc)
-        prod.create("persistentvolumes", pv)
-        prod.create("persistentvolumeclaims", pvc, "default")
-        world.pvc_used_bytes[("prod", "default", name)] = used
-    store_front = kit.deployment(
-        "storefront", 2, [kit.container("storefront", "nginx:1.27.3", "250m", "256Mi", 80)], workspace="prod"
-    )
-    spec = store_front["spec"]["template"]["spec"]
-    spec["containers"][0]["volumeMounts"] = [
-        {"name": "media", "mountPath": "/usr/share/nginx/html/media", "readOnly": True}
-    ]
-    spec["volumes"] = [{"name": "media", "persistentVolumeClaim": {"claimName": "media"}}]
-    prod.create("deployments", store_front, "default")
-    prod.create("services", kit.service("storefront", 80, 80), "default")
-    prod.create(
-        "deployments",
-        kit.deployment(
-            "checkout-api",
-            2,
-            [kit.container("checkout-api", "ghcr.io/acme/checkout-api:1.8.0", "500m", "512Mi", 8080)],
-            workspace="prod",
+        (
+            VolumeSpec(
+                name="media",
+                workspace="prod",
+                size="20Gi",
+                region="jp-east",
+                zone="pve1",
+                storage="local-lvm",
+            ),
+            12 * GIB,
         ),
-        "default",
-    )
-    prod.create("services", kit.service("checkout-api", 80, 8080), "default")
-    prod.create(
-        "statefulsets",
-        kit.statefulset(
-            "postgres",
-            1,
-            [kit.container("postgres", "postgres:16.4", "500m", "1Gi", 5432, env={"POSTGRES_DB": "shop"})],
-            "data",
-            "10Gi",
-            "proxmox-data",
-            workspace="prod",
+        (
+            VolumeSpec(name="backups", workspace="prod", size="50Gi", region="jp-east", storage="shared-nfs"),
+            int(0.87 * 50 * GIB),
         ),
-        "default",
     )
-    prod.create("services", kit.service("postgres", 5432, 5432), "default")
+    for volume, used in volumes:  # Storage Volumes exactly as the console creates them
+        pve.allocate_volume(volume.zone or "pve1", volume.storage, volume.disk_name, volume.size_bytes, 9999)
+        prod.create("storageclasses", build_storage_class(volume))
+        prod.create(
+            "persistentvolumes",
+            build_persistent_volume(volume, claim_namespace="default", claim_name=volume.name),
+        )
+        prod.create("persistentvolumeclaims", build_volume_claim(volume, "default"), "default")
+        world.pvc_used_bytes[("prod", "default", volume.name)] = used
+    placement = SchedulingSpec(workspace="prod", pool="default")
+    small = ResourceSpec(cpu_request="250m", memory_request="256Mi", memory_limit="256Mi")
+    _create_app(
+        prod,
+        AppSpec(
+            name="storefront",
+            image="nginx:1.27.3",
+            replicas=2,
+            resources=small,
+            ports=[PortSpec(name="http", port=80)],
+            scheduling=placement,
+        ),
+        mount=("media", "/usr/share/nginx/html/media"),
+    )
+    _create_app(
+        prod,
+        AppSpec(
+            name="checkout-api",
+            image="ghcr.io/acme/checkout-api:1.8.0",
+            replicas=2,
+            resources=ResourceSpec(cpu_request="500m", memory_request="512Mi", memory_limit="512Mi"),
+            ports=[PortSpec(name="http", port=8080, service_port=80)],
+            scheduling=placement,
+        ),
+    )
+    _create_app(
+        prod,
+        AppSpec(
+            name="postgres",
+            kind="StatefulSet",
+            image="postgres:16.4",
+            replicas=1,
+            resources=ResourceSpec(cpu_request="500m", memory_request="1Gi", memory_limit="1Gi"),
+            ports=[PortSpec(name="postgres", port=5432)],
+            env=[EnvVarSpec(name="POSTGRES_DB", value="shop")],
+            volumes=[
+                ClaimSpec(
+                    name="data",
+                    size="10Gi",
+                    mount_path="/var/lib/postgresql/data",
+                    storage_class="proxmox-data",
+                )
+            ],
+            scheduling=placement,
+        ),
+    )
     seed_failed_backup(world, cluster)

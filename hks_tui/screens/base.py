@@ -8,9 +8,8 @@ from typing import TYPE_CHECKING, ClassVar
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer
 
-from hks_tui.screens.chrome import CommandLine, FlashLine, ShellHeader
+from hks_tui.screens.chrome import CommandLine, FlashLine, ShellFooter, ShellHeader
 
 if TYPE_CHECKING:
     from hks_tui.app import HksApp
@@ -35,7 +34,7 @@ class SectionScreen(Screen[None]):
         with Vertical(id="shell-bottom"):
             yield FlashLine("", id="flash")
             yield CommandLine(self.hks.command_arguments)
-        yield Footer()
+        yield ShellFooter()
 
     def compose_body(self) -> ComposeResult:
         raise NotImplementedError

@@ -10,8 +10,9 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.message import Message
+from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Input, Static
+from textual.widgets import Footer, Input, Static
 
 from hks_tui.screens.commands import CommandSuggester
 
@@ -126,6 +127,29 @@ class ShellHeader(Horizontal):
 
 
 _LEVELS = ("information", "warning", "error")
+
+
+class ShellFooter(Footer):
+    """Textual's Footer, rebuilt at most once per refresh however often the bindings change.
+
+    Mounting a screen and focusing its first widget each signal a bindings change; Footer rebuilds all of
+    its keys for every signal. Signals that arrive while a rebuild is already queued are dropped: that
+    rebuild reads the bindings when it runs, so it shows the latest ones.
+    """
+
+    _rebuild_queued = False
+
+    def bindings_changed(self, screen: Screen[Any]) -> None:
+        if self._rebuild_queued:
+            return
+        will_rebuild = screen.app.app_focus and self.is_attached and screen is self.screen
+        if will_rebuild:
+            self._rebuild_queued = True
+            self.call_after_refresh(self._rebuild_done)  # queued before Footer's rebuild: runs first
+        super().bindings_changed(screen)
+
+    def _rebuild_done(self) -> None:
+        self._rebuild_queued = False
 
 
 class FlashLine(Static):

@@ -22,6 +22,9 @@ from hks_tui.services.workspaces import WorkspaceRef, WorkspaceService
 
 if TYPE_CHECKING:
     from hks_tui.clients.kube import KubeClient
+    from hks_tui.services.apps import AppService
+    from hks_tui.services.backups import BackupService
+    from hks_tui.services.volumes import VolumeService
 
 
 class Services:
@@ -49,6 +52,46 @@ class Services:
         self.quota = QuotaService(self.nodes, clients, self.executor, store)
         self._followers: list[LogFollower] = []
         self._closed = False
+        self._apps: AppService | None = None
+        self._volumes: VolumeService | None = None
+        self._backups: BackupService | None = None
+        self.storage_price_gib_month: float | None = None  # from the settings; None = the default price
+
+    @property
+    def apps(self) -> AppService:
+        """Applications of the current workspace (imported on first use: it pulls in the workflow kinds)."""
+        if self._apps is None:
+            from hks_tui.services.apps import AppService
+
+            self._apps = AppService(self)
+        return self._apps
+
+    @property
+    def volumes(self) -> VolumeService:
+        """Storage volumes (Proxmox disk → StorageClass + PV), created on first use."""
+        if self._volumes is None:
+            from hks_tui.services.volumes import VolumeService
+
+            if self.storage_price_gib_month is None:
+                self._volumes = VolumeService(self)
+            else:
+                self._volumes = VolumeService(self, price_gib_month=self.storage_price_gib_month)
+        return self._volumes
+
+    @property
+    def backups(self) -> BackupService:
+        """Scheduled backups (CronJobs), created on first use."""
+        if self._backups is None:
+            from hks_tui.services.backups import BackupService
+
+            self._backups = BackupService(self)
+        return self._backups
+
+    async def aclose_feature_services(self) -> None:
+        """Stop the workflow engines of the feature services that were used."""
+        for service in (self._apps, self._volumes, self._backups):
+            if service is not None:
+                await service.aclose()
 
     @classmethod
     def build(

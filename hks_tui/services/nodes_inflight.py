@@ -60,6 +60,9 @@ def in_flight(
             if journal:
                 done = sum(1 for s in journal if s.status in DONE_STEPS)
                 progress = f" {done}/{len(journal)}"
+                current = next((s for s in journal if s.status not in DONE_STEPS), None)
+                if current is not None and "drain" in current.name.lower() and label != "Deleting":
+                    label = "Draining"  # a Stop/Reboot in its drain step
         if record.status == WorkflowStatus.PAUSED:
             why = f" — {record.error}" if record.error else ""
             out[name] = f"Error: {label.lower()} stopped{why}"

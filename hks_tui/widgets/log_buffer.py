@@ -14,7 +14,7 @@ import re
 import threading
 from collections import deque
 from collections.abc import Iterable
-from operator import itemgetter
+from operator import itemgetter, methodcaller
 from typing import Literal
 
 Level = Literal["error", "warn", "info", "debug", "none"]
@@ -148,7 +148,7 @@ class LogLines:
 
     def add(self, lines: Iterable[str]) -> int:
         """Append raw lines; returns how many display lines were added."""
-        incoming = [line.rstrip("\r\n").expandtabs(4) for line in lines]
+        incoming = list(map(_EXPAND_TABS, map(_RSTRIP, lines)))
         limit = self.max_lines
         if len(incoming) > limit:
             self.evicted += len(incoming) - limit
@@ -182,3 +182,5 @@ class LogLines:
 
 
 _TEXT = itemgetter(0)
+_RSTRIP = methodcaller("rstrip", "\r\n")
+_EXPAND_TABS = methodcaller("expandtabs", 4)

@@ -44,10 +44,21 @@ class LogBody(ScrollView, can_focus=False):
         self.owner = owner
         self._cache: LRUCache[tuple[tuple[str, Level | None], str], Strip] = LRUCache(2048)
         self._programmatic = False
+        self._styles: dict[str, Style] = {}
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._cache.clear()
+        self._styles.clear()
+
+    def _style(self, name: str) -> Style:
+        """The base style ("") or a component style, cached until the styles change
+        (``rich_style`` walks every ancestor)."""
+        style = self._styles.get(name)
+        if style is None:
+            style = self.rich_style if not name else self.rich_style + self.get_component_rich_style(name)
+            self._styles[name] = style
+        return style
 
     def sync_size(self) -> None:
         lines = self.owner.lines
@@ -67,15 +78,15 @@ class LogBody(ScrollView, can_focus=False):
 
     def _style_for(self, level: Level) -> Style:
         if level in ("error", "warn", "debug"):
-            return self.rich_style + self.get_component_rich_style(f"log-view--{level}")
-        return self.rich_style
+            return self._style(f"log-view--{level}")
+        return self._style("")
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         index = y + round(self.scroll_y)
         display = self.owner.lines.display
         if index >= len(display):
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self._style(""))
         item = display[index]
         needle = self.owner.lines.search
         key = (item, needle)
@@ -85,7 +96,7 @@ class LogBody(ScrollView, can_focus=False):
             strip = self._render_text(text, level, needle)
             self._cache[key] = strip
         scroll_x = round(self.scroll_x)
-        return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
+        return strip.crop_extend(scroll_x, scroll_x + width, self._style(""))
 
     def _render_text(self, text: str, level: Level, needle: str) -> Strip:
         style = self._style_for(level)
@@ -94,7 +105,10 @@ class LogBody(ScrollView, can_focus=False):
         lowered = text.lower()
         if len(lowered) != len(text):
             return Strip([Segment(text, style)])
-        match_style = style + self.get_component_rich_style("log-view--match")
+        match = self._styles.get("!match")
+        if match is None:
+            match = self._styles["!match"] = self.get_component_rich_style("log-view--match")
+        match_style = style + match
         segments: list[Segment] = []
         start = 0
         while True:
@@ -280,7 +294,7 @@ class LogView(Widget, can_focus=True):
         if not self.is_mounted:
             return
         state = self.query_one("Static.-state", Static)
-        state.update(self.state_text())
+        state.update(self.state_text(), layout=False)  # one line of fixed size: no layout pass
         problem = self.stream_state in ("reconnecting", "stalled") or self.dropped > 0
         state.set_class(problem, "-problem")
 

@@ -363,7 +363,7 @@ class ResourceTable(TableKeyActions, Widget, can_focus=True):
         text = " · ".join(parts)
         if text != self._status_text:  # an unchanged line costs no layout pass
             self._status_text = text
-            self.query_one("Static.-status", Static).update(text)
+            self.query_one("Static.-status", Static).update(text, layout=False)
 
     def _targets(self, action: RowAction | None) -> tuple[str, ...]:
         cursor = self.cursor_key

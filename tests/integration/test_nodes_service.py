@@ -3,6 +3,7 @@ made through Proxmox and Kubernetes, and a request count per refresh that does n
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -173,8 +174,12 @@ def test_states_after_stop_cordon_and_changes_behind_our_back(fresh: Env) -> Non
     assert any(t.get("type") == "qmstop" for t in detail.tasks)
     assert any(e["reason"] == "NodeNotReady" for e in detail.events), detail.events
 
+    changed = threading.Event()
+    remove = svc.on_change(lambda resource: changed.set() if resource == "nodes" else None)
     host = fresh.services.clients.host
     host.call(host.core.patch_node, "prod-default-1", {"spec": {"unschedulable": True}})
+    assert changed.wait(WAIT)  # the list is live: a watched Node change reaches the listeners
+    remove()
     rows = wait_rows(svc, lambda r: r["prod-default-1"].status == "Draining")
     assert rows["prod-default-1"].status == "Draining" and rows["prod-default-1"].cordoned
 

@@ -109,7 +109,7 @@ async def test_levels_and_json_pretty_toggle() -> None:
         view.focus()
         view.write_lines(['{"level":"error","msg":"x"}', "DEBUG y", "plain"])
         view.flush()
-        assert [level for _, level in view.lines.display] == ["error", "debug", "none"]
+        assert [view.lines.line(i)[1] for i in range(3)] == ["error", "debug", "none"]
         error_style = view.body.render_line(0)
         plain_style = view.body.render_line(2)
         assert next(iter(error_style)).style != next(iter(plain_style)).style
@@ -123,3 +123,17 @@ async def test_levels_and_json_pretty_toggle() -> None:
 def test_flush_interval_must_be_50_to_100_ms() -> None:
     with pytest.raises(ValueError):
         LogView(flush_interval=0.5)
+
+
+async def test_theme_change_restyles_lines() -> None:
+    view = LogView()
+    async with Host(view).run_test(size=(80, 24)) as pilot:
+        view.write_lines(["INFO a", "ERROR b"])
+        view.flush()
+        pilot.app.theme = "textual-dark"
+        await pilot.pause()
+        before = next(iter(view.body.render_line(0))).style
+        pilot.app.theme = "textual-light"
+        await pilot.pause()
+        after = next(iter(view.body.render_line(0))).style
+        assert before is not None and after is not None and before.bgcolor != after.bgcolor

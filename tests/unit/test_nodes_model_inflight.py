@@ -87,6 +87,22 @@ def test_in_flight_from_the_journal(store: Store) -> None:
     assert in_flight(records)["prod-default-1"] == "Stopping"
 
 
+def test_a_stop_in_its_drain_step_shows_draining(store: Store) -> None:
+    record = WorkflowRecord(id="wf-d", kind="node.stop", workspace="prod", target="n2")
+    names = ["cordon", "drain", "shutdown", "wait-notready"]
+    steps = [
+        WorkflowStep(
+            workflow_id="wf-d",
+            index=i,
+            name=n,
+            status=StepStatus.SUCCEEDED if i == 0 else StepStatus.PENDING,
+        )
+        for i, n in enumerate(names)
+    ]
+    store.workflows.create(record, steps)
+    assert from_store(store, "prod") == {"n2": "Draining 1/4"}
+
+
 def test_newest_workflow_per_node_wins(store: Store) -> None:
     journal(store, "old", "node.stop", "n1", 5, 5, WorkflowStatus.PAUSED, age=60)
     journal(store, "new", "node.start", "n1", 1, 4)

@@ -42,6 +42,8 @@ def test_ingest_queue_drops_and_counts_when_full() -> None:
 
 def test_ring_buffer_bound_and_display_in_step() -> None:
     lines = LogLines(max_lines=10)
+    assert lines.add(["a\tb\r\n"]) == 1 and lines.display[0][0] == "a   b"
+    lines.clear()
     lines.add([f"line {i}" for i in range(7)])
     lines.add([f"line {i}" for i in range(7, 15)])
     assert len(lines.entries) == 10
@@ -59,7 +61,8 @@ def test_search_and_pretty_with_eviction() -> None:
     lines.rebuild()
     lines.add(['{"level":"error","n":1}', "INFO ok", "ERROR disk", "INFO ok"])
     assert [t for t, _ in lines.display][:1] == ["{"]
-    assert ("ERROR disk", "error") in lines.display
+    assert lines.line(4) == ("ERROR disk", "error")
+    assert [lines.line(i)[1] for i in range(4)] == ["error"] * 4  # pretty lines keep the entry's level
     assert len(lines.display) == 4 + 1  # 4 pretty lines for the JSON entry + "ERROR disk"
     lines.add(["INFO a", "INFO b"])  # evicts the JSON entry and the first INFO
     assert [t for t, _ in lines.display] == ["ERROR disk"]

@@ -13,7 +13,7 @@ from typing import Any
 
 PULL_FAIL_MARKERS = ("doesnotexist",)
 CRASH_MARKERS = ("crashloop",)
-_EXIT_RE = re.compile(r"\bexit\s+(\d+)\b")
+_EXIT_RE = re.compile(r"exit\s+(\d+)")
 
 
 @dataclass(frozen=True)
@@ -53,9 +53,12 @@ def behaviour(container: dict[str, Any]) -> Behaviour:
     lowered = image.lower()
     pull_fails = any(m in lowered for m in PULL_FAIL_MARKERS) or image_tag(image) == "missing"
     crashes = any(m in lowered for m in CRASH_MARKERS) or env.get("HKS_LAB_CRASH") == "1"
-    words = " ".join(str(x) for x in [*(container.get("command") or []), *(container.get("args") or [])])
+    argv = [str(x) for x in [*(container.get("command") or []), *(container.get("args") or [])]]
+    words = " ".join(argv)
+    script = argv[argv.index("-c") + 1] if "-c" in argv[:-1] else words
+    last_statement = re.split(r"[;\n]|&&|\|\|", script.strip())[-1].strip()
     exit_code = 0
-    match = _EXIT_RE.search(words)
+    match = _EXIT_RE.fullmatch(last_statement)
     if "HKS_LAB_EXIT_CODE" in env:
         try:
             exit_code = int(env["HKS_LAB_EXIT_CODE"])
@@ -63,7 +66,7 @@ def behaviour(container: dict[str, Any]) -> Behaviour:
             exit_code = 1
     elif match:
         exit_code = int(match.group(1))
-    elif words.strip() in ("false", "/bin/false") or "fail" in image_tag(image) or crashes:
+    elif last_statement in ("false", "/bin/false") or "fail" in image_tag(image) or crashes:
         exit_code = 1
     try:
         run_seconds = float(env.get("HKS_LAB_DURATION", "5"))
@@ -188,18 +191,19 @@ def crash_lines(container: str) -> list[str]:
 
 
 def completion_lines(
-    flavour_name: str, container: str, exit_code: int, detail: str | None = None
+    flavour_name: str, container: str, exit_code: int, detail: str | None = None, name: str | None = None
 ) -> list[str]:
+    """The last lines of a run-to-completion container (``detail``: the failure line, if any)."""
+    if flavour_name == "backup":
+        label = name or container
+        lines = [f"backup {label}: writing to /backup"]
+        if detail:
+            return [*lines, detail, f"backup {label}: failed with status {exit_code}"]
+        if exit_code == 0:
+            return [*lines, f"backup {label}: done"]
+        return [*lines, f"backup {label}: failed with status {exit_code}"]
     if detail:
         return [f"INFO {container}: starting", detail]
-    if flavour_name == "backup":
-        if exit_code == 0:
-            return [
-                "INFO backup: snapshotting source volume",
-                "INFO backup: archive written",
-                "INFO backup: done",
-            ]
-        return ["INFO backup: snapshotting source volume", f"ERROR backup: failed with status {exit_code}"]
     if exit_code == 0:
         return [f"INFO {container}: starting", f"INFO {container}: completed successfully"]
     return [f"INFO {container}: starting", f"ERROR {container}: exited with status {exit_code}"]

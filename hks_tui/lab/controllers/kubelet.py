@@ -12,7 +12,7 @@ import zlib
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from hks_tui.lab.controllers import backup
+from hks_tui.lab.controllers import backup, volumeuse
 from hks_tui.lab.controllers.behaviour import (
     behaviour,
     completion_lines,
@@ -186,6 +186,10 @@ class Kubelet:
                 self._step(pod, run, c, policy)
             if c.state == "running" and not c.beh.crashes:
                 self._logs(pod, c, now)
+                if c.beh.flavour in volumeuse.DATABASE_FLAVOURS and policy == "Always":
+                    last = max(c.grown_at or c.started_at or now, c.started_at or now)
+                    volumeuse.grow(self.world, self.cluster, pod, now - last)
+                    c.grown_at = now
 
     def _init_done(self, pod: dict[str, Any], run: PodRun, policy: str, now: float) -> bool:
         """Run the init containers one after the other; True once all of them succeeded."""
@@ -259,10 +263,12 @@ class Kubelet:
             return
         # running → terminated
         exit_code, detail = c.beh.exit_code, None
+        flavour = "backup" if backup.is_backup_pod(pod, c.beh.flavour) else c.beh.flavour
         if policy != "Always" and not c.beh.crashes and exit_code == 0:
             exit_code, detail = backup.run_backup(self.world, self.cluster, pod, c.beh.flavour)
         if not c.beh.crashes:
-            self._append(pod, c.name, completion_lines(c.beh.flavour, c.name, exit_code, detail), t)
+            name = (pod.get("metadata") or {}).get("labels", {}).get("hks.io/backup")
+            self._append(pod, c.name, completion_lines(flavour, c.name, exit_code, detail, name), t)
         c.state, c.exit_code, c.finished_at = "terminated", exit_code, t
         c.reason = "Completed" if exit_code == 0 else "Error"
         if policy == "Always" or (policy == "OnFailure" and exit_code != 0):

@@ -37,6 +37,7 @@ class ContainerRun:
     ready_at: float | None = None
     last_term: dict[str, Any] | None = None
     next_log: float = 0.0
+    grown_at: float | None = None  # last time database writes were added to its volumes
     seq: int = 0
 
 

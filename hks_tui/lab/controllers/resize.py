@@ -77,7 +77,10 @@ class VolumeResizer:
         volid = volid_of(pv)
         new_size = math.ceil(want / MIB) * MIB
         if uid not in self._resize_done_at:
-            if volid is not None:
+            # like the external-resizer: a PV already as large as the request needs no controller expansion
+            # (the console resizes a static volume's disk itself and patches the PV capacity first)
+            pv_big_enough = capacity_bytes(pv, "spec") >= want
+            if volid is not None and not pv_big_enough:
                 if not self.world.pve.volume_users(volid):
                     status["allocatedResources"] = {"storage": format_bytes(want)}
                     status["allocatedResourceStatuses"] = {"storage": "ControllerResizeInProgress"}
@@ -117,13 +120,14 @@ class VolumeResizer:
                 f"External resizer is resizing volume {name_of(pv)}",
                 f"external-resizer {CSI_DRIVER}",
             )
-            self.store.patch(
-                "persistentvolumes",
-                name_of(pv),
-                None,
-                {"spec": {"capacity": {"storage": format_bytes(new_size)}}},
-                "merge",
-            )
+            if not pv_big_enough:
+                self.store.patch(
+                    "persistentvolumes",
+                    name_of(pv),
+                    None,
+                    {"spec": {"capacity": {"storage": format_bytes(new_size)}}},
+                    "merge",
+                )
             status["allocatedResources"] = {"storage": format_bytes(want)}
             status["allocatedResourceStatuses"] = {"storage": "NodeResizePending"}
             conds = [c for c in status.get("conditions") or [] if c.get("type") != "Resizing"]
@@ -150,7 +154,7 @@ class VolumeResizer:
         if now < self._resize_done_at[uid]:
             return
         del self._resize_done_at[uid]
-        status["capacity"] = {"storage": format_bytes(new_size)}
+        status["capacity"] = {"storage": format_bytes(max(new_size, capacity_bytes(pv, "spec")))}
         status.pop("allocatedResourceStatuses", None)
         status["allocatedResources"] = {"storage": format_bytes(want)}
         status["conditions"] = [

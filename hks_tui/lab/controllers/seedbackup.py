@@ -8,11 +8,16 @@ from typing import TYPE_CHECKING, Any
 
 from croniter import croniter
 
-from hks_tui.lab.controllers.seedkit import backup_cronjob
+from hks_tui.manifests.backup_spec import BackupSpec
+from hks_tui.manifests.backups import build_backup_cronjob
+from hks_tui.manifests.specs import SchedulingSpec
 
 if TYPE_CHECKING:
     from hks_tui.lab.kube.cluster import KubeCluster
     from hks_tui.lab.world import LabWorld
+
+
+BACKUP_NAME = "backup-media"
 
 
 def _last_run(now: float, schedule: str) -> float:
@@ -23,16 +28,23 @@ def seed_failed_backup(world: LabWorld, cluster: KubeCluster) -> None:
     prod = cluster.store
     clock = world.clock
     schedule = "0 2 * * *"
-    cj = prod.create(
-        "cronjobs", backup_cronjob("backup-media", schedule, "media", "backups", "prod"), "default"
+    spec = BackupSpec(
+        name=BACKUP_NAME,
+        app="storefront",
+        schedule=schedule,
+        source_pvc="media",
+        destination_pvc="backups",
+        function="tar",
+        scheduling=SchedulingSpec(workspace="prod", pool="default"),
     )
+    cj = prod.create("cronjobs", build_backup_cronjob(spec), "default")  # exactly as the console creates it
     last = _last_run(clock.now(), schedule)
-    job_name = f"backup-media-{int(last // 60)}"
+    job_name = f"{BACKUP_NAME}-{int(last // 60)}"
     template = cj["spec"]["jobTemplate"]
     owner = {
         "apiVersion": "batch/v1",
         "kind": "CronJob",
-        "name": "backup-media",
+        "name": BACKUP_NAME,
         "uid": cj["metadata"]["uid"],
         "controller": True,
         "blockOwnerDeletion": True,
@@ -115,11 +127,12 @@ def seed_failed_backup(world: LabWorld, cluster: KubeCluster) -> None:
         ],
     }
     prod.update_status("pods", pod)
+    stamp = datetime.fromtimestamp(start, tz=UTC).strftime("%Y%m%dT%H%M%SZ")
+    part = f"/backup/{BACKUP_NAME}-{stamp}.tar.gz.part"
     for offset, line in (
-        (2, "INFO backup: snapshotting source volume media (12.0 GiB used)"),
-        (30, "INFO backup: writing /backup/media/backup-media.tar.gz"),
-        (36, "tar: /backup/media/backup-media.tar.gz: Cannot write: No space left on device"),
-        (37, "ERROR backup: failed with status 1"),
+        (2, f"backup {BACKUP_NAME}: writing to /backup at {stamp}"),
+        (36, f"tar: {part}: Cannot write: No space left on device"),
+        (37, f"backup {BACKUP_NAME}: failed with status 1"),
     ):
         cluster.logs.append("default", pod_name, "backup", line, start + offset)
     message = "Job has reached the specified backoff limit"
@@ -143,6 +156,6 @@ def seed_failed_backup(world: LabWorld, cluster: KubeCluster) -> None:
     }
     job["status"] = job_status
     prod.update_status("jobs", job)
-    cj = prod.get("cronjobs", "backup-media", "default")
+    cj = prod.get("cronjobs", BACKUP_NAME, "default")
     cj["status"] = {"lastScheduleTime": clock.iso(last), "lastSuccessfulTime": clock.iso(last - 86400 + 41)}
     prod.update_status("cronjobs", cj)

@@ -1,4 +1,6 @@
-"""Builders for the seed's Kubernetes objects (plain dicts as a client would POST them)."""
+"""Builders for the seed's infrastructure objects (K3s system deployments, the vCluster control planes,
+the CSI StorageClass). Tenant apps, volumes and backups use the console's own builders
+(:mod:`hks_tui.manifests`), so the demo looks exactly like what the console creates."""
 
 from __future__ import annotations
 
@@ -85,47 +87,6 @@ def service(name: str, port: int, target: int, namespace: str = "default") -> di
     }
 
 
-def statefulset(
-    name: str,
-    replicas: int,
-    containers: list[dict[str, Any]],
-    claim: str,
-    size: str,
-    storage_class: str,
-    *,
-    workspace: str | None = None,
-    namespace: str = "default",
-) -> dict[str, Any]:
-    sel = {"app.kubernetes.io/name": name}
-    labels = {**sel, **MANAGED}
-    for c in containers:
-        c.setdefault("volumeMounts", []).append({"name": claim, "mountPath": "/var/lib/data"})
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "StatefulSet",
-        "metadata": {"name": name, "namespace": namespace, "labels": labels},
-        "spec": {
-            "replicas": replicas,
-            "serviceName": name,
-            "selector": {"matchLabels": sel},
-            "template": {
-                "metadata": {"labels": labels},
-                "spec": {"containers": containers, **placement(workspace)},
-            },
-            "volumeClaimTemplates": [
-                {
-                    "metadata": {"name": claim},
-                    "spec": {
-                        "accessModes": ["ReadWriteOnce"],
-                        "storageClassName": storage_class,
-                        "resources": {"requests": {"storage": size}},
-                    },
-                }
-            ],
-        },
-    }
-
-
 def storage_class(
     name: str,
     storage: str,
@@ -153,115 +114,3 @@ def storage_class(
             {"matchLabelExpressions": [{"key": "topology.kubernetes.io/region", "values": [region]}]}
         ]
     return sc
-
-
-def static_volume(
-    name: str,
-    workspace: str,
-    size: str,
-    handle: str,
-    region: str,
-    zone: str | None,
-    storage: str,
-    namespace: str = "default",
-) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """A console-created Storage Volume: StorageClass + PV (pre-bound by claimRef) + PVC."""
-    labels = {"hks.io/volume": name, "hks.io/workspace": workspace, **MANAGED}
-    sc_name = f"hks-{workspace}-{name}"
-    sc = storage_class(sc_name, storage, binding="Immediate", reclaim="Retain", labels=labels)
-    exprs = [{"key": "topology.kubernetes.io/region", "operator": "In", "values": [region]}]
-    if zone:
-        exprs.append({"key": "topology.kubernetes.io/zone", "operator": "In", "values": [zone]})
-    pv = {
-        "apiVersion": "v1",
-        "kind": "PersistentVolume",
-        "metadata": {
-            "name": sc_name,
-            "labels": labels,
-            "annotations": {"pv.kubernetes.io/provisioned-by": "csi.proxmox.sinextra.dev"},
-        },
-        "spec": {
-            "capacity": {"storage": size},
-            "accessModes": ["ReadWriteOnce"],
-            "persistentVolumeReclaimPolicy": "Retain",
-            "storageClassName": sc_name,
-            "volumeMode": "Filesystem",
-            "claimRef": {
-                "kind": "PersistentVolumeClaim",
-                "apiVersion": "v1",
-                "namespace": namespace,
-                "name": name,
-            },
-            "csi": {
-                "driver": "csi.proxmox.sinextra.dev",
-                "volumeHandle": handle,
-                "fsType": "ext4",
-                "volumeAttributes": {"storage": storage},
-            },
-            "nodeAffinity": {"required": {"nodeSelectorTerms": [{"matchExpressions": exprs}]}},
-        },
-    }
-    pvc = {
-        "apiVersion": "v1",
-        "kind": "PersistentVolumeClaim",
-        "metadata": {"name": name, "namespace": namespace, "labels": labels},
-        "spec": {
-            "accessModes": ["ReadWriteOnce"],
-            "storageClassName": sc_name,
-            "volumeName": sc_name,
-            "resources": {"requests": {"storage": size}},
-        },
-    }
-    return sc, pv, pvc
-
-
-def backup_cronjob(
-    name: str, schedule: str, source: str, target: str, workspace: str, namespace: str = "default"
-) -> dict[str, Any]:
-    labels = {"hks.io/backup": name, "hks.io/workspace": workspace, **MANAGED}
-    pod_spec = {
-        "restartPolicy": "Never",
-        "containers": [
-            {
-                "name": "backup",
-                "image": "ghcr.io/hexabase/hks-backup:1.4.0",
-                "args": ["--source", "/source", "--target", f"/backup/{source}"],
-                "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}},
-                "volumeMounts": [
-                    {"name": "source", "mountPath": "/source", "readOnly": True},
-                    {"name": "backup", "mountPath": "/backup"},
-                ],
-            }
-        ],
-        "volumes": [
-            {"name": "source", "persistentVolumeClaim": {"claimName": source, "readOnly": True}},
-            {"name": "backup", "persistentVolumeClaim": {"claimName": target}},
-        ],
-        **placement(workspace),
-    }
-    return {
-        "apiVersion": "batch/v1",
-        "kind": "CronJob",
-        "metadata": {
-            "name": name,
-            "namespace": namespace,
-            "labels": labels,
-            "annotations": {"hks.io/backup-source": source, "hks.io/backup-target": target},
-        },
-        "spec": {
-            "schedule": schedule,
-            "concurrencyPolicy": "Forbid",
-            "successfulJobsHistoryLimit": 3,
-            "failedJobsHistoryLimit": 1,
-            "jobTemplate": {
-                "metadata": {"labels": labels},
-                "spec": {
-                    "backoffLimit": 0,
-                    "template": {
-                        "metadata": {"labels": labels, "annotations": {"hks.io/backup-target": "backup"}},
-                        "spec": pod_spec,
-                    },
-                },
-            },
-        },
-    }

@@ -12,6 +12,7 @@ import pytest
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
+from hks_tui.lab.controllers.quantity import format_millis, millis
 from tests.integration.lab.test_world_link import poll
 
 
@@ -34,7 +35,9 @@ def prod(lab: Any) -> Iterator[client.ApiClient]:
 def test_quota_is_enforced_over_http(dev: client.ApiClient) -> None:
     v1 = client.CoreV1Api(dev)
     quota = v1.read_namespaced_resource_quota("hks-quota", "default")
-    assert quota.status.used["requests.cpu"] == "3200m"
+    used, hard = millis(quota.status.used["requests.cpu"]), millis(quota.status.hard["requests.cpu"])
+    assert 0 < used < hard  # the demo keeps the Shared-plan workspace near its CPU quota
+    want = format_millis(hard - used + 100)  # 100m more than what is left
     body = {
         "metadata": {"name": "http-quota-hog"},
         "spec": {
@@ -42,7 +45,7 @@ def test_quota_is_enforced_over_http(dev: client.ApiClient) -> None:
                 {
                     "name": "hog",
                     "image": "nginx",
-                    "resources": {"requests": {"cpu": "2", "memory": "64Mi"}, "limits": {"memory": "64Mi"}},
+                    "resources": {"requests": {"cpu": want, "memory": "64Mi"}, "limits": {"memory": "64Mi"}},
                 }
             ]
         },
@@ -50,9 +53,22 @@ def test_quota_is_enforced_over_http(dev: client.ApiClient) -> None:
     with pytest.raises(ApiException) as refused:
         v1.create_namespaced_pod("default", body)
     assert refused.value.status == 403
-    assert json.loads(refused.value.body)["message"] == (
-        'pods "http-quota-hog" is forbidden: exceeded quota: hks-quota, requested: requests.cpu=2, '
-        "used: requests.cpu=3200m, limited: requests.cpu=4"
+    status = json.loads(refused.value.body)
+    assert status["reason"] == "Forbidden" and status["code"] == 403
+    assert status["message"] == (
+        f'pods "http-quota-hog" is forbidden: exceeded quota: hks-quota, requested: requests.cpu={want}, '
+        f"used: requests.cpu={format_millis(used)}, limited: requests.cpu={quota.status.hard['requests.cpu']}"
+    )
+    unspecified = {
+        "metadata": {"name": "http-quota-bare"},
+        "spec": {"containers": [{"name": "bare", "image": "nginx"}]},
+    }
+    with pytest.raises(ApiException) as missing:
+        v1.create_namespaced_pod("default", unspecified)
+    assert missing.value.status == 403
+    assert (
+        "failed quota: hks-quota: must specify limits.memory for: bare; requests.cpu for: bare"
+        in missing.value.body
     )
 
 

@@ -301,3 +301,59 @@ def test_pod_waits_while_its_disk_is_missing() -> None:
     lab.run(5)
     assert lab.store.get("pods", "stuck", "default")["status"]["phase"] == "Running"
     assert lab.world.pve.volume_users("local-lvm:vm-9999-nowhere") == [101]
+
+
+def test_database_pods_fill_their_volumes() -> None:
+    from hks_tui.lab.controllers.volumeuse import GROWTH_BYTES_PER_MINUTE
+    from hks_tui.lab.usage import pvc_usage
+
+    lab = Lab()
+    lab.store.create("persistentvolumeclaims", claim("pgdata", "local-path", "10Gi"), "default")
+    db = user("db", "pgdata")
+    db["spec"]["containers"][0]["image"] = "postgres:16.4"
+    lab.store.create("pods", db, "default")
+    lab.run(5)
+    start, capacity = pvc_usage(lab.world, "host", "default", "pgdata")
+    assert capacity == 10 * GIB
+    lab.run(600, step=30.0)
+    grown = lab.world.pvc_used_bytes[("host", "default", "pgdata")]
+    assert grown - start == pytest.approx(10 * GROWTH_BYTES_PER_MINUTE, rel=0.01)
+
+
+def test_static_volume_grown_by_the_console_needs_no_attachment() -> None:
+    lab = Lab()
+    pve = lab.world.pve
+    volid = pve.allocate_volume("pve2", "local-lvm", "vm-9999-hks-x-vol", 2 * GIB, 9999)
+    lab.store.create("storageclasses", storage_class("hks-x-vol", "local-lvm", binding="Immediate"))
+    lab.store.create(
+        "persistentvolumes",
+        {
+            "metadata": {"name": "hks-x-vol"},
+            "spec": {
+                "capacity": {"storage": "2Gi"},
+                "accessModes": ["ReadWriteOnce"],
+                "storageClassName": "hks-x-vol",
+                "claimRef": {"namespace": "default", "name": "vol"},
+                "csi": {
+                    "driver": "csi.proxmox.sinextra.dev",
+                    "volumeHandle": "jp-east/pve2/local-lvm/vm-9999-hks-x-vol",
+                },
+            },
+        },
+    )
+    lab.store.create("persistentvolumeclaims", claim("vol", "hks-x-vol", "2Gi"), "default")
+    lab.run(2)
+    pve.resize_volume(volid, 5 * GIB)  # the console resizes the disk through the Proxmox API ...
+    lab.store.patch(
+        "persistentvolumes", "hks-x-vol", None, {"spec": {"capacity": {"storage": "5Gi"}}}, "merge"
+    )
+    lab.store.patch(
+        "persistentvolumeclaims",
+        "vol",
+        "default",
+        {"spec": {"resources": {"requests": {"storage": "5Gi"}}}},
+        "merge",
+    )  # ... then asks for it
+    lab.run(4)
+    assert lab.store.get("persistentvolumeclaims", "vol", "default")["status"]["capacity"]["storage"] == "5Gi"
+    assert "VolumeResizeFailed" not in lab.events("vol")

@@ -153,7 +153,8 @@ def test_demo_next_backup_fails_until_the_target_is_expanded() -> None:
         for p in prod.store.list("pods", "default")
         if p["metadata"]["name"].startswith(failed["metadata"]["name"])
     )
-    assert pod["spec"]["nodeName"] == "prod-default-1"  # where the media disk lives
+    assert pod["spec"]["nodeName"] == "prod-default-1"  # pve1, where the media disk lives
+    assert pod["metadata"]["labels"]["hks.io/backup"] == "backup-media"
     lines = [line for _, line in prod.logs.lines("default", pod["metadata"]["name"], "backup")]
     assert any("No space left on device" in line for line in lines)
 
@@ -176,7 +177,7 @@ def test_demo_next_backup_fails_until_the_target_is_expanded() -> None:
     before = world.pvc_used_bytes[("prod", "default", "backups")]
     succeeded = run_next_backup()
     assert next(c for c in succeeded["status"]["conditions"] if c["type"] == "Complete")["status"] == "True"
-    assert world.pvc_used_bytes[("prod", "default", "backups")] == before + 12 * 2**30
+    assert world.pvc_used_bytes[("prod", "default", "backups")] == before + 12 * 2**30  # media's 12 GiB
     assert prod.store.get("cronjobs", "backup-media", "default")["status"]["lastSuccessfulTime"]
 
 
