@@ -4,8 +4,8 @@ Each program runs in a fresh process on a pseudo-terminal (80x24) with ``HKS_TUI
 it prints a marker once its first screen has been painted and exits. We time process start → marker.
 Median of several runs each, interleaved. Target: ours ≤ 1.5 × baseline (ratio ≥ 0.67).
 
-"First painted frame" is the shell (header with the lab's organisation/workspace and badges, the home
-section, footer); the runtime (settings, state database, services, backend clients) opens right after it
+"First painted frame" is the shell (header with the lab's organisation/workspace and badges, the
+default section, footer); the runtime (settings, state database, services, backend clients) opens right after it
 on a thread (``hks_tui.cli_boot``), so its cost is not in this figure by design. Before timing, the
 package's bytecode is compiled as an installed package's is: an editable checkout run with
 ``PYTHONDONTWRITEBYTECODE=1`` would otherwise recompile every edited module at each start, while

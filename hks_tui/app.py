@@ -6,8 +6,6 @@ Screens live in ``hks_tui.screens``; styles in ``hks_tui/styles``. The app recei
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +13,6 @@ from textual import on, work
 from textual.actions import SkipAction
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
@@ -25,27 +22,39 @@ from textual.worker import Worker, WorkerState
 from hks_tui.screens.base import STYLES, SectionScreen
 from hks_tui.screens.chrome import CommandLine, HealthDot
 from hks_tui.screens.commands import COMMANDS, Command, CommandError, parse_command
-from hks_tui.screens.dialogs import ErrorPanel, HealthDetails, HelpScreen, binding_rows
 from hks_tui.screens.errors import ErrorInfo, describe_error
 from hks_tui.screens.home import HomeScreen
 from hks_tui.screens.pickers import PickerScreen
+from hks_tui.screens.startup import (
+    FIRST_FRAME_ENV,
+    FIRST_FRAME_MARKER,
+    NOT_CONNECTED,
+    THEMES,
+    RuntimeOpened,
+    StartupMixin,
+)
 
 if TYPE_CHECKING:
     from hks_tui.cli_boot import PendingRuntime, RuntimeOpener
     from hks_tui.runtime import Runtime
 
 ALL_PROJECTS = "*"
-THEMES = {"dark": "textual-dark", "light": "textual-light"}
-#: set to "1" to exit right after the first frame is painted (start-up benchmark)
-FIRST_FRAME_ENV = "HKS_TUI_EXIT_AFTER_FIRST_FRAME"
-FIRST_FRAME_MARKER = "HKS-TUI-FIRST-FRAME"
 # Workers whose failure is shown as a flash/notification only (they repeat; a modal would nag).
 _QUIET_GROUPS = {"health", "audit-refresh", "workspaces", "projects", "picker-load"}
-NOT_CONNECTED = "Still connecting to the backends…"
 
 
-class RuntimeOpened(Message):
-    """Posted (from the opener's thread) once the deferred runtime is open or has failed to open."""
+def _overview_screen() -> Screen[Any]:
+    """The Node Overview (the default section), imported on first use."""
+    from hks_tui.screens.nodes_overview import NodeOverviewScreen
+
+    return NodeOverviewScreen()
+
+
+def _nodes_screen() -> Screen[Any]:
+    """The Dedicated Node List, imported on first use."""
+    from hks_tui.screens.nodes_list import NodeListScreen
+
+    return NodeListScreen()
 
 
 def _audit_screen() -> Screen[Any]:
@@ -55,27 +64,34 @@ def _audit_screen() -> Screen[Any]:
     return AuditScreen()
 
 
-class HksApp(App[int]):
+class HksApp(StartupMixin, App[int]):
     """The HKS console shell."""
 
     TITLE = "HKS"
     # The home section's styles load with the app's: a screen's own CSS_PATH makes Textual re-parse the
     # whole stylesheet when the screen is installed, which would delay the first frame.
-    CSS_PATH = [STYLES / "app.tcss", STYLES / "home.tcss"]
+    CSS_PATH = [STYLES / "app.tcss", STYLES / "home.tcss", STYLES / "nodes.tcss"]
     # The app starts in the "home" mode on ``get_default_screen()`` and registers the mode in on_mount:
     # a screen from MODES is installed with a full stylesheet re-parse and re-apply (Textual refreshes
     # the CSS for every newly installed mode screen), which would delay the first frame.
-    DEFAULT_MODE = "home"
-    MODES = {"audit": _audit_screen}
+    DEFAULT_MODE = "overview"
+    MODES = {"home": HomeScreen, "nodes": _nodes_screen, "audit": _audit_screen}
     #: (mode, title) of every section, in key order
-    SECTIONS: tuple[tuple[str, str], ...] = (("home", "Home"), ("audit", "Audit"))
+    SECTIONS: tuple[tuple[str, str], ...] = (
+        ("overview", "Overview"),
+        ("nodes", "Nodes"),
+        ("home", "Home"),
+        ("audit", "Audit"),
+    )
     BINDINGS = [
         # Priority: handled before the key is forwarded, so keys typed right after ':' reach the command
         # line (not the widget that had focus). Inside an Input they type themselves (SkipAction).
         Binding("colon", "command_line", "Command", key_display=":", priority=True),
         Binding("question_mark", "help", "Help", key_display="?", priority=True),
-        Binding("1", "section('home')", "Home"),
-        Binding("2", "section('audit')", "Audit"),
+        Binding("1", "section('overview')", "Overview"),
+        Binding("2", "section('nodes')", "Nodes"),
+        Binding("3", "section('home')", "Home"),
+        Binding("4", "section('audit')", "Audit"),
         Binding("w", "pick_workspace", "Workspace"),
         Binding("p", "pick_project", "Project"),
         Binding("B", "health_details", "Health", key_display="B"),
@@ -110,7 +126,6 @@ class HksApp(App[int]):
         self.projects: list[str] = []
         self.errors: list[ErrorInfo] = []
         self._health_timer: Timer | None = None
-        self._exit_requested = False
         settings = getattr(runtime, "settings", None)
         ui = getattr(settings, "ui", None)
         self.theme = THEMES.get(str(getattr(ui, "theme", "dark")), "textual-dark")
@@ -123,69 +138,13 @@ class HksApp(App[int]):
             getattr(self.runtime, "workspace", None) or getattr(profile, "workspace", "") or ""
         )
         # Make "home" switchable-to; its stack already holds the default screen, so none is created.
-        self.add_mode(self.DEFAULT_MODE, HomeScreen)
+        self.add_mode(self.DEFAULT_MODE, _overview_screen)
         if self.runtime.config_error is not None:
             self.say(f"Configuration problem: {self.runtime.config_error}", "warning")
-        if os.environ.get(FIRST_FRAME_ENV) == "1":
-            self.call_after_refresh(self._first_frame)
-        # Backend calls start once the first frame is on screen: their imports (kubernetes, proxmoxer)
-        # and threads would otherwise compete with the first paint.
-        self.call_after_refresh(self._start_background)
-
-    def _section_painted(self) -> bool:
-        return isinstance(self.screen, SectionScreen) and self.screen.is_mounted
-
-    def _start_background(self) -> None:
-        if not self._section_painted():
-            self.call_after_refresh(self._start_background)
-            return
-        if self._exit_requested:
-            return
-        if self._opener is not None and not self.connected:
-            self._opener.start(lambda: self.post_message(RuntimeOpened()))
-            return
-        self.check_health()
-        self.load_workspaces()
-
-    @on(RuntimeOpened)
-    def _runtime_opened(self) -> None:
-        """Adopt the deferred runtime; if it failed to open, exit (the CLI prints the error)."""
-        opener = self._opener
-        if opener is None or self.connected:
-            return
-        if opener.error is not None or opener.runtime is None:
-            self.exit(1, return_code=1)
-            return
-        runtime = opener.runtime
-        self.runtime = runtime
-        profile = getattr(runtime, "profile", None)
-        self.org = str(getattr(profile, "org", "") or self.org)
-        self.workspace = str(runtime.workspace or getattr(profile, "workspace", "") or self.workspace)
-        ui = getattr(runtime.settings, "ui", None)
-        self.theme = THEMES.get(str(getattr(ui, "theme", "dark")), "textual-dark")
-        if runtime.config_error is not None:
-            self.say(f"Configuration problem: {runtime.config_error}", "warning")
-        self.connected = True
-        self._start_background()
-
-    def _require_connected(self) -> bool:
-        if not self.connected:
-            self.say(NOT_CONNECTED, "warning")
-        return self.connected
-
-    def _first_frame(self) -> None:
-        """Start-up benchmark hook: once a section screen has been painted, print a marker and exit."""
-        if not self._section_painted():
-            self.call_after_refresh(self._first_frame)
-            return
-        self._exit_requested = True
-        if sys.__stdout__ is not None:
-            sys.__stdout__.write(f"\n{FIRST_FRAME_MARKER}\n")
-            sys.__stdout__.flush()
-        self.exit(0)
+        self._schedule_startup()
 
     def get_default_screen(self) -> Screen[Any]:
-        return HomeScreen()
+        return _overview_screen()
 
     @property
     def current_workspace(self) -> Any | None:
@@ -246,6 +205,8 @@ class HksApp(App[int]):
         info = describe_error(error, source)
         self.errors = [*self.errors[-99:], info]
         self.say(info.one_line, "error")
+        from hks_tui.screens.dialogs import ErrorPanel  # dialogs load on first use, not at start-up
+
         if not quiet and not isinstance(self.screen, ErrorPanel):
             self.push_screen(ErrorPanel(info))
         return info
@@ -274,12 +235,16 @@ class HksApp(App[int]):
         if self._typing():
             raise SkipAction()
         screen = self.screen
+        from hks_tui.screens.dialogs import HelpScreen, binding_rows
+
         if isinstance(screen, HelpScreen):
             return
         title = screen.TITLE_TEXT if isinstance(screen, SectionScreen) else type(screen).__name__
         self.push_screen(HelpScreen(binding_rows(screen), title))
 
     def action_health_details(self) -> None:
+        from hks_tui.screens.dialogs import HealthDetails
+
         self.push_screen(HealthDetails(self.health))
 
     @on(HealthDot.Activated)
@@ -433,4 +398,14 @@ def run_console(runtime: Runtime) -> int:
         runtime.close()
 
 
-__all__ = ["COMMANDS", "HksApp", "RuntimeOpened", "run_console", "run_console_deferred"]
+__all__ = [
+    "COMMANDS",
+    "FIRST_FRAME_ENV",
+    "FIRST_FRAME_MARKER",
+    "NOT_CONNECTED",
+    "THEMES",
+    "HksApp",
+    "RuntimeOpened",
+    "run_console",
+    "run_console_deferred",
+]

@@ -24,6 +24,8 @@ class CommandSpec:
 
 # Only commands whose feature exists are listed; later issues add nodes/apps/storage/alerts.
 COMMANDS: tuple[CommandSpec, ...] = (
+    CommandSpec("overview", ("ov", "quota"), "Node Overview: usage by plan and quota warnings"),
+    CommandSpec("nodes", ("node", "no"), "The dedicated node list and node actions"),
     CommandSpec("home", ("ws-info", "workspace"), "Workspace facts and backend health"),
     CommandSpec("audit", ("au",), "The audit log of every mutating call"),
     CommandSpec("ws", ("ctx",), "Switch workspace (no name: open the picker)", True, "NAME"),

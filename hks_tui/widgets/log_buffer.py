@@ -14,7 +14,7 @@ import re
 import threading
 from collections import deque
 from collections.abc import Iterable
-from operator import itemgetter, methodcaller
+from operator import itemgetter
 from typing import Literal
 
 Level = Literal["error", "warn", "info", "debug", "none"]
@@ -82,12 +82,16 @@ class IngestQueue:
         self.dropped = 0
 
     def put(self, lines: Iterable[str]) -> None:
+        """Queue ``lines`` (any iterable; one list conversion, then C-level extends: no per-line Python)."""
+        batch = lines if isinstance(lines, list) else list(lines)
         with self._lock:
-            for line in lines:
-                if len(self._pending) >= self.max_pending:
-                    self.dropped += 1
-                else:
-                    self._pending.append(line)
+            room = self.max_pending - len(self._pending)
+            if len(batch) <= room:
+                self._pending.extend(batch)
+            else:
+                room = max(0, room)
+                self._pending.extend(batch[:room])
+                self.dropped += len(batch) - room
 
     def drain(self) -> list[str]:
         with self._lock:
@@ -125,11 +129,12 @@ class LogLines:
         text, level = self.display[index]
         return text, detect_level(text) if level is None else level
 
-    def _expand(self, texts: list[str]) -> tuple[list[tuple[str, Level | None]], list[int]]:
-        """Display lines for ``texts`` and how many each entry produced (0 when filtered out)."""
+    def _expand(self, texts: list[str]) -> tuple[list[tuple[str, Level | None]], list[int] | None]:
+        """Display lines for ``texts`` and how many each entry produced (0 when filtered out);
+        ``None`` for "one each" (no search, no pretty-print: built without a per-line Python loop)."""
         needle = self.search
         if not needle and not self.pretty:
-            return list(zip(texts, itertools.repeat(None))), [1] * len(texts)
+            return list(zip(texts, itertools.repeat(None))), None
         shown: list[tuple[str, Level | None]] = []
         counts: list[int] = []
         for text in texts:
@@ -148,7 +153,7 @@ class LogLines:
 
     def add(self, lines: Iterable[str]) -> int:
         """Append raw lines; returns how many display lines were added."""
-        incoming = list(map(_EXPAND_TABS, map(_RSTRIP, lines)))
+        incoming = normalize(lines)
         limit = self.max_lines
         if len(incoming) > limit:
             self.evicted += len(incoming) - limit
@@ -160,10 +165,13 @@ class LogLines:
             del self.display[:gone]
         shown, counts = self._expand(incoming)
         self.entries.extend(incoming)
-        self.counts.extend(counts)
+        self.counts.extend(itertools.repeat(1, len(incoming)) if counts is None else counts)
         if shown:
             self.display.extend(shown)
-            self.width = max(self.width, max(map(len, map(_TEXT, shown))))
+            if counts is None:
+                self.width = max(self.width, max(map(len, incoming)))
+            else:
+                self.width = max(self.width, max(map(len, map(_TEXT, shown))))
         return len(shown)
 
     def rebuild(self) -> None:
@@ -171,7 +179,7 @@ class LogLines:
         shown, counts = self._expand(list(self.entries))
         self.display = shown
         self.counts.clear()
-        self.counts.extend(counts)
+        self.counts.extend(itertools.repeat(1, len(shown)) if counts is None else counts)
         self.width = max(map(len, map(_TEXT, shown)), default=0)
 
     def clear(self) -> None:
@@ -181,6 +189,24 @@ class LogLines:
         self.width = 0
 
 
+def normalize(lines: Iterable[str]) -> list[str]:
+    """Lines as stored: trailing CR/LF removed, embedded line breaks split, tabs expanded.
+
+    The common case (no CR, LF or tab anywhere in the batch) is detected with C-level scans of the
+    joined batch and costs no per-line Python work.
+    """
+    batch = lines if isinstance(lines, list) else list(lines)
+    joined = "".join(batch)
+    if "\n" not in joined and "\r" not in joined and "\t" not in joined:
+        return batch
+    out: list[str] = []
+    for line in batch:
+        line = line.rstrip("\r\n")
+        if "\n" in line or "\r" in line:
+            out.extend(part.expandtabs(4) for part in line.splitlines())
+        else:
+            out.append(line.expandtabs(4) if "\t" in line else line)
+    return out
+
+
 _TEXT = itemgetter(0)
-_RSTRIP = methodcaller("rstrip", "\r\n")
-_EXPAND_TABS = methodcaller("expandtabs", 4)

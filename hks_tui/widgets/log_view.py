@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from rich.segment import Segment
@@ -10,8 +11,7 @@ from textual import events
 from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.cache import LRUCache
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widget import Widget
@@ -19,6 +19,9 @@ from textual.widgets import Input, Static
 
 from hks_tui.widgets.log_buffer import IngestQueue, Level, LogLines
 
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")  # CSI sequences (colours, cursor moves): dropped
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")  # any other control character: shown as U+FFFD
+CACHE_LINES = 1024  # finished strips kept (a few screens); each holds its own small caches
 STATE_ICONS = {"live": "●", "connecting": "…", "reconnecting": "↻", "stalled": "‖", "ended": "■", "idle": "○"}
 
 
@@ -42,9 +45,11 @@ class LogBody(ScrollView, can_focus=False):
     def __init__(self, owner: LogView) -> None:
         super().__init__()
         self.owner = owner
-        self._cache: LRUCache[tuple[tuple[str, Level | None], str], Strip] = LRUCache(2048)
+        #: finished (styled, cropped) strips by (display item, search, scroll x, width)
+        self._cache: dict[tuple[tuple[str, Level | None], str, int, int], Strip] = {}
         self._programmatic = False
         self._styles: dict[str, Style] = {}
+        self._render_width: int | None = None
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -81,25 +86,50 @@ class LogBody(ScrollView, can_focus=False):
             return self._style(f"log-view--{level}")
         return self._style("")
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._render_width = self.scrollable_content_region.width  # once per pass, not per line
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
+        width = self._render_width
+        if width is None:
+            width = self._render_width = self.scrollable_content_region.width
         index = y + round(self.scroll_y)
         display = self.owner.lines.display
         if index >= len(display):
             return Strip.blank(width, self._style(""))
         item = display[index]
         needle = self.owner.lines.search
-        key = (item, needle)
+        scroll_x = round(self.scroll_x)
+        key = (item, needle, scroll_x, width)
         strip = self._cache.get(key)
         if strip is None:
             text, level = self.owner.lines.line(index)
-            strip = self._render_text(text, level, needle)
+            strip = self._fast_strip(text, level, needle, scroll_x, width)
+            if strip is None:
+                strip = self._render_text(text, level, needle).crop_extend(
+                    scroll_x, scroll_x + width, self._style("")
+                )
+            if len(self._cache) >= CACHE_LINES:  # bounded: the screen's lines are re-made at most once
+                self._cache.clear()
             self._cache[key] = strip
-        scroll_x = round(self.scroll_x)
-        return strip.crop_extend(scroll_x, scroll_x + width, self._style(""))
+        return strip
+
+    def _fast_strip(self, text: str, level: Level, needle: str, scroll_x: int, width: int) -> Strip | None:
+        """The common case built directly as one finished Strip: printable ASCII (one cell per
+        character, so cropping is slicing), no search. ``None`` for anything else."""
+        if needle or not text.isascii() or _CONTROL.search(text) is not None:
+            return None
+        visible = text[scroll_x : scroll_x + width]
+        segments = [Segment(visible, self._style_for(level))] if visible else []
+        if len(visible) < width:
+            segments.append(Segment(" " * (width - len(visible)), self._style("")))
+        return Strip(segments, width)
 
     def _render_text(self, text: str, level: Level, needle: str) -> Strip:
         style = self._style_for(level)
+        if _CONTROL.search(text) is not None:  # never let a log line drive the terminal (ESC, BEL, ...)
+            text = _CONTROL.sub("\ufffd", _ANSI.sub("", text))
         if not needle:
             return Strip([Segment(text, style)])
         lowered = text.lower()

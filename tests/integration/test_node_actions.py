@@ -255,14 +255,17 @@ async def test_dropped_shutdown_response_is_adopted_not_repeated(nl: NodeLab) ->
 
 async def test_thirty_percent_pve_500s_workflows_still_finish_with_bounded_attempts(nl: NodeLab) -> None:
     name = "prod-default-3"
+    nl.add_node("prod-flaky-1", 331, "pve1")
     rule = nl.lab.world.faults.add("pve:error=500:rate=0.3")
     try:
-        for action in ("stop", "start", "reboot"):
-            record = await nl.act(action, name)
+        for action, node in (("stop", name), ("start", name), ("reboot", name), ("delete", "prod-flaky-1")):
+            record = await nl.act(action, node)
             assert record.status == WorkflowStatus.SUCCEEDED, (action, record.error)
             for step in nl.engine.steps(record.id):
                 assert 1 <= step.attempts <= NODE_KINDS[action].step(step.name).max_attempts
         assert rule.fired > 0
+        assert nl.vm("prod-flaky-1") is None and nl.node("prod-flaky-1") is None
+        assert nl.pve_requests("DELETE", r"/qemu/331$") <= NODE_KINDS["delete"].step("destroy").max_attempts
     finally:
         nl.lab.world.faults.remove(rule.id)
     assert nl.vm(name).status == "running" and nl.ready(name) and not nl.cordoned(name)

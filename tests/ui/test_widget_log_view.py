@@ -137,3 +137,57 @@ async def test_theme_change_restyles_lines() -> None:
         await pilot.pause()
         after = next(iter(view.body.render_line(0))).style
         assert before is not None and after is not None and before.bgcolor != after.bgcolor
+
+
+async def test_control_characters_never_reach_the_terminal() -> None:
+    view = LogView()
+    async with Host(view).run_test(size=(80, 24)) as pilot:
+        view.write_line("ERROR \x1b[31mred\x07 bell")
+        view.write_line("two\nlines")
+        view.flush()
+        await pilot.pause()
+        assert shown(view) == ["ERROR \x1b[31mred\x07 bell", "two", "lines"]  # stored as received
+        text = "".join(seg.text for seg in view.body.render_line(0))
+        assert "\x1b" not in text and "\x07" not in text
+        assert text.startswith("ERROR red\ufffd bell")  # colour codes dropped, other controls shown
+
+
+async def test_strip_cache_stays_bounded() -> None:
+    from hks_tui.widgets.log_view import CACHE_LINES
+
+    view = LogView(max_lines=CACHE_LINES + 500)
+    async with Host(view).run_test(size=(80, 24)) as pilot:
+        view.write_lines(f"INFO line {i}" for i in range(CACHE_LINES + 500))
+        view.set_follow(False)
+        view.flush()
+        await pilot.press("home")
+        for y in range(CACHE_LINES + 500):
+            view.body.render_line(y)
+        assert 0 < len(view.body._cache) <= CACHE_LINES
+        assert f"line {CACHE_LINES + 7}" in "".join(
+            seg.text for seg in view.body.render_line(CACHE_LINES + 7)
+        )
+
+
+async def test_fast_strips_match_the_general_renderer() -> None:
+    view = LogView()
+    async with Host(view).run_test(size=(80, 24)):
+        body = view.body
+        base = body._style("")
+        for text, level in [
+            ("ERROR short", "error"),
+            ("x" * 100, "none"),
+            ("", "none"),
+            ("WARN abc", "warn"),
+        ]:
+            for scroll_x, width in [(0, 40), (3, 40), (0, 120), (95, 10)]:
+                fast = body._fast_strip(text, level, "", scroll_x, width)  # type: ignore[arg-type]
+                slow = body._render_text(text, level, "").crop_extend(scroll_x, scroll_x + width, base)  # type: ignore[arg-type]
+                assert fast is not None and fast.cell_length == width
+                assert [(s.text, s.style) for s in fast] == [(s.text, s.style) for s in slow if s.text], (
+                    text,
+                    scroll_x,
+                )
+        assert body._fast_strip("日本語", "none", "", 0, 10) is None  # wide characters: general path
+        assert body._fast_strip("a\x1bb", "none", "", 0, 10) is None
+        assert body._fast_strip("abc", "none", "b", 0, 10) is None  # search highlight: general path

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from hks_tui.widgets.log_buffer import IngestQueue, LogLines, detect_level, pretty_json
+from hks_tui.widgets.log_buffer import IngestQueue, LogLines, detect_level, normalize, pretty_json
 
 
 def test_detect_level() -> None:
@@ -70,3 +70,38 @@ def test_search_and_pretty_with_eviction() -> None:
     lines.pretty = False
     lines.rebuild()
     assert [t for t, _ in lines.display] == ["ERROR disk", "INFO ok", "INFO a", "INFO b"]
+
+
+def test_normalize_fast_path_and_line_breaks() -> None:
+    clean = ["INFO a", "WARN b"]
+    assert normalize(clean) is clean  # nothing to fix: no per-line work, no copy
+    assert normalize(iter(["x\r\n", "b\tc", "one\ntwo", "dos\r\n\r\n"])) == [
+        "x",
+        "b   c",
+        "one",
+        "two",
+        "dos",
+    ]
+    assert normalize([]) == []
+
+
+def test_ingest_queue_keeps_what_fits_in_order() -> None:
+    queue = IngestQueue(max_pending=5)
+    queue.put(f"a{i}" for i in range(3))  # any iterable
+    queue.put([f"b{i}" for i in range(4)])
+    assert queue.drain() == ["a0", "a1", "a2", "b0", "b1"]
+    assert queue.dropped == 2
+    queue.put(["c"])
+    assert queue.drain() == ["c"] and queue.dropped == 2
+
+
+def test_width_and_counts_follow_the_lines() -> None:
+    lines = LogLines(max_lines=3)
+    assert lines.add(["ab", "abcdef", "a"]) == 3
+    assert lines.width == 6 and list(lines.counts) == [1, 1, 1]
+    lines.add(["multi\nline"])  # split into two entries, the oldest two evicted
+    assert list(lines.entries) == ["a", "multi", "line"] and lines.evicted == 2
+    lines.pretty = True
+    lines.rebuild()
+    lines.add(['{"a":1}'])
+    assert list(lines.counts) == [1, 1, 3] and lines.width == 8

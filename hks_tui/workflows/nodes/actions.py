@@ -9,14 +9,11 @@ paused workflow before it is resumed.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 from hks_tui.clients.errors import HksError
 from hks_tui.models import AuditEntry, WorkflowRecord
-from hks_tui.workflows.definition import default_retryable
 from hks_tui.workflows.engine import WorkflowEngine
 from hks_tui.workflows.errors import UnknownWorkflowError
 from hks_tui.workflows.nodes.common import (
@@ -29,7 +26,6 @@ from hks_tui.workflows.nodes.common import (
 from hks_tui.workflows.nodes.kinds import NODE_KINDS
 
 ACTIONS = tuple(NODE_KINDS)
-T = TypeVar("T")
 
 
 class NodeActionError(HksError):
@@ -56,8 +52,8 @@ def plan_action(deps: NodeDeps, action: str, workspace: str, name: str) -> Actio
     if action not in NODE_KINDS:
         raise NodeActionError(f"{action} node {name}", f"unknown action (known: {', '.join(ACTIONS)})")
     what = f"{action.capitalize()} node {name}"
-    vm = _read(lambda: find_vm(deps.proxmox, name, workspace))
-    node = _read(lambda: read_node(deps.host, name))
+    vm = find_vm(deps.proxmox, name, workspace)
+    node = read_node(deps.host, name)
     if node is not None and (node.get("metadata", {}).get("labels") or {}).get(WORKSPACE_LABEL) != workspace:
         node = None  # a Node of that name outside the workspace is not ours to act on
     if vm is None and node is None:
@@ -91,18 +87,6 @@ def plan_action(deps: NodeDeps, action: str, workspace: str, name: str) -> Actio
         node_exists=node is not None,
         ready=node_ready(node),
     )
-
-
-def _read(fn: Callable[[], T], attempts: int = 4) -> T:
-    """A preflight read, retried on transient failures (5xx, timeouts) like a workflow step would be."""
-    for attempt in range(1, attempts + 1):
-        try:
-            return fn()
-        except HksError as exc:
-            if attempt == attempts or not default_retryable(exc):
-                raise
-            time.sleep(0.2 * attempt)
-    raise AssertionError("unreachable")
 
 
 def submit_action(

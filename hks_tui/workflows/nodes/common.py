@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from hks_tui.clients.errors import HksError, NotFoundError
 
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from hks_tui.clients.proxmox import ProxmoxClient
     from hks_tui.workflows.context import StepContext
 
+T = TypeVar("T")
 WORKSPACE_LABEL = "hks.io/workspace"
 MANAGED_TAG = "hks-managed"
 
@@ -82,12 +83,31 @@ def bounded_wait(ctx: StepContext, limit: float) -> float:
     return time.monotonic() + limit
 
 
+def read(fn: Callable[[], T], attempts: int = 4, pause: float = 0.2) -> T:
+    """A read, retried on transient failures (5xx, timeouts): reads are idempotent, and a step should not
+    spend one of its bounded attempts on a flaky GET. Writes are never retried here (the engine does)."""
+    from hks_tui.workflows.definition import default_retryable
+
+    for attempt in range(1, attempts + 1):
+        try:
+            return fn()
+        except NotFoundError:
+            raise
+        except HksError as exc:
+            if attempt == attempts or not default_retryable(exc):
+                raise
+            time.sleep(pause * attempt)
+    raise AssertionError("unreachable")
+
+
 # -- Kubernetes reads ------------------------------------------------------------------------------------
 def read_node(host: KubeClient, name: str) -> dict[str, Any] | None:
     """The host Node as raw JSON, or ``None`` when it does not exist."""
     try:
-        resp = host.call(
-            host.core.read_node, name, _preload_content=False, what=f"Read node {name} on {host.context}"
+        resp = read(
+            lambda: host.call(
+                host.core.read_node, name, _preload_content=False, what=f"Read node {name} on {host.context}"
+            )
         )
     except NotFoundError:
         return None
@@ -121,7 +141,7 @@ def node_events(host: KubeClient, name: str, limit: int = 5) -> list[str]:
 def find_vm(pve: ProxmoxClient, name: str, workspace: str) -> dict[str, Any] | None:
     """The VM named ``name`` carrying the workspace's tag (one ``/cluster/resources`` call)."""
     tag = f"hks-ws-{workspace}"
-    for res in pve.cluster_resources("vm"):
+    for res in read(lambda: pve.cluster_resources("vm")):
         tags = str(res.get("tags") or "").replace(",", ";").split(";")
         if res.get("name") == name and tag in tags and not res.get("template"):
             return res
@@ -131,7 +151,7 @@ def find_vm(pve: ProxmoxClient, name: str, workspace: str) -> dict[str, Any] | N
 def vm_status(pve: ProxmoxClient, ref: tuple[str, int]) -> str | None:
     """``running`` / ``stopped`` …, or ``None`` when the VM no longer exists."""
     try:
-        return str(pve.vm_status(*ref).get("status") or "")
+        return str(read(lambda: pve.vm_status(*ref)).get("status") or "")
     except NotFoundError:
         return None
 
@@ -139,12 +159,14 @@ def vm_status(pve: ProxmoxClient, ref: tuple[str, int]) -> str | None:
 def task_upids(pve: ProxmoxClient, ref: tuple[str, int], task_type: str) -> list[str]:
     """UPIDs of the VM's recent tasks of one type (running and finished), newest first."""
     node, vmid = ref
-    rows = pve.get(
-        f"nodes/{node}/tasks",
-        what=f"List the {task_type} tasks of VM {vmid}",
-        vmid=vmid,
-        typefilter=task_type,
-        source="all",
-        limit=50,
+    rows = read(
+        lambda: pve.get(
+            f"nodes/{node}/tasks",
+            what=f"List the {task_type} tasks of VM {vmid}",
+            vmid=vmid,
+            typefilter=task_type,
+            source="all",
+            limit=50,
+        )
     )
     return [str(r["upid"]) for r in rows or [] if r.get("upid")]

@@ -16,7 +16,7 @@ from typing import Any
 
 from hks_tui.clients.errors import BusyError, HksError, NotFoundError
 from hks_tui.workflows.context import StepContext
-from hks_tui.workflows.nodes.common import bounded_wait, node_deps, node_name, timing
+from hks_tui.workflows.nodes.common import bounded_wait, node_deps, node_name, read, timing
 
 MIRROR_ANNOTATION = "kubernetes.io/config.mirror"
 
@@ -67,7 +67,7 @@ def blocking_pdbs(ctx: StepContext, pod: Mapping[str, Any]) -> list[str]:
     meta = pod.get("metadata") or {}
     namespace = str(meta.get("namespace", ""))
     try:
-        pdbs = host.list_raw("poddisruptionbudgets", namespace=namespace).get("items", [])
+        pdbs = read(lambda: host.list_raw("poddisruptionbudgets", namespace=namespace)).get("items", [])
     except HksError:
         return []
     labels = meta.get("labels") or {}
@@ -120,7 +120,7 @@ def drain(ctx: StepContext) -> dict[str, Any]:
     if force:
         ctx.emit("force override: pods are deleted, PodDisruptionBudgets are not honoured")
     while True:
-        pods = host.list_raw("pods", field_selector=f"spec.nodeName={name}").get("items", [])
+        pods = read(lambda: host.list_raw("pods", field_selector=f"spec.nodeName={name}")).get("items", [])
         pending = []
         for pod in pods:
             key = f"{pod['metadata']['namespace']}/{pod['metadata']['name']}"

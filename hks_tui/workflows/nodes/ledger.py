@@ -11,7 +11,7 @@ from hks_tui.clients.errors import HksError
 from hks_tui.models import AuditEntry, Plan, Workspace, utcnow
 from hks_tui.store._rows import ts
 from hks_tui.workflows.context import StepContext
-from hks_tui.workflows.nodes.common import WORKSPACE_LABEL, node_deps, node_name, workspace_of
+from hks_tui.workflows.nodes.common import WORKSPACE_LABEL, node_deps, node_name, read, workspace_of
 
 
 def _store(ctx: StepContext) -> Any:
@@ -59,11 +59,12 @@ def update_plan(ctx: StepContext) -> dict[str, Any]:
     deps = node_deps(ctx.deps)
     store = _store(ctx)
     workspace = workspace_of(ctx)
-    nodes = deps.host.list_raw("nodes", label_selector=f"{WORKSPACE_LABEL}={workspace}").get("items", [])
+    selector = f"{WORKSPACE_LABEL}={workspace}"
+    nodes = read(lambda: deps.host.list_raw("nodes", label_selector=selector)).get("items", [])
     tag = f"hks-ws-{workspace}"
     vms = [
         r
-        for r in deps.proxmox.cluster_resources("vm")
+        for r in read(lambda: deps.proxmox.cluster_resources("vm"))
         if tag in str(r.get("tags") or "").replace(",", ";").split(";") and not r.get("template")
     ]
     if nodes or vms:

@@ -19,6 +19,7 @@ from hks_tui.workflows.nodes.common import (
     find_vm,
     node_deps,
     node_name,
+    read,
     task_upids,
     timing,
     vm_ref,
@@ -260,7 +261,9 @@ def destroy_vm(ctx: StepContext) -> dict[str, Any]:
     deps = node_deps(ctx.deps)
     if ref is None:
         return {"skipped": "no VM"}
-    config = deps.proxmox.vm_config(*ref)  # NotFoundError (404 or PVE's 500) = already gone = success
+    config = read(
+        lambda: deps.proxmox.vm_config(*ref)
+    )  # NotFoundError (404 or PVE's 500) = already gone = success
     if config.get("name") != node_name(ctx):
         raise HksError(
             f"Destroy VM {ref[1]} on {ref[0]}",
@@ -293,7 +296,7 @@ def check_destroyed(ctx: StepContext) -> dict[str, Any] | None:
         return {"skipped": "no VM"}
     upid = _adopt_task(ctx, "qmdestroy", timing(ctx, "task_timeout"))
     try:
-        config = deps.proxmox.vm_config(*ref)
+        config = read(lambda: deps.proxmox.vm_config(*ref))
     except NotFoundError:
         return {"adopted": True, "upid": upid}
     return None if config.get("name") == node_name(ctx) else {"adopted": True, "reused_vmid": True}
