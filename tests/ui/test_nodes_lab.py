@@ -171,6 +171,17 @@ async def test_prod_overview_list_detail_stop_and_delete_gating(node_lab: Runnin
             nodes.refresh_nodes()
             await settle(app, pilot)
             assert table.get_row(names["prod-default-2"])["status"].startswith("Stopped")
+
+            # a node with an action in flight (journaled, not yet driven) shows it and refuses another
+            engine = workflow_engine(app)
+            params = {"node": "prod-default-1", "workspace": "prod"}
+            engine.create("node.stop", params, workspace="prod", target="prod-default-1", exclusive=True)
+            nodes.refresh_nodes()
+            await settle(app, pilot)
+            assert table.get_row(names["prod-default-1"])["status"].startswith("Stopping")
+            nodes.start_action("reboot", [nodes.rows[names["prod-default-1"]]])
+            await settle(app, pilot)
+            assert app.screen is nodes and "already in flight on prod-default-1" in app.flash[0]
     finally:
         await workflow_engine(app).aclose()
         runtime.close()

@@ -27,7 +27,16 @@ async def test_shell_on_the_lab(lab: Any, tmp_path: Path) -> None:
     try:
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(app, pilot)
+            # the console opens on its default section (the Node Overview), with the workspace and plan
+            assert app.current_mode == HksApp.DEFAULT_MODE and not isinstance(app.screen, HomeScreen)
+            assert "dev" in str(app.screen.query_one("#crumbs").render())
+            assert str(app.screen.query_one("#plan-badge").render()) == "Shared"
+            # the workspace facts and backend health are on Home
+            await pilot.press("colon", *"home", "enter")
+            await settle(app, pilot)
             assert isinstance(app.screen, HomeScreen)
+            backends = str(app.screen.query_one("#backends").render())
+            assert "Proxmox VE" in backends
             # health comes from the real backends of the lab
             assert {s.backend for s in app.health} == {"proxmox", "host", "vcluster", "prometheus"}
             # reachable (a loaded machine may answer slowly: "degraded"), never down/unknown
@@ -47,6 +56,8 @@ async def test_shell_on_the_lab(lab: Any, tmp_path: Path) -> None:
             await settle(app, pilot)
             assert runtime.workspace == "prod" and app.workspace == "prod"
             assert app.plan == "dedicated"
+            assert isinstance(app.screen, HomeScreen)  # a switch keeps the section
+            assert str(app.screen.query_one("#plan-badge").render()) == "Dedicated"
 
             # project picker lists the vCluster's namespaces
             await pilot.press("p")

@@ -9,6 +9,7 @@ from textual.widgets import OptionList
 from hks_tui.app import HksApp
 from hks_tui.clients.errors import UnreachableError
 from hks_tui.screens.audit import AuditScreen
+from hks_tui.screens.base import SectionScreen
 from hks_tui.screens.chrome import HealthDot
 from hks_tui.screens.dialogs import ErrorPanel, HealthDetails, HelpScreen
 from hks_tui.screens.home import HomeScreen
@@ -23,34 +24,58 @@ async def settle(app: HksApp, pilot) -> None:  # type: ignore[no-untyped-def]
     await pilot.pause()
 
 
+async def command(app: HksApp, pilot, text: str) -> None:  # type: ignore[no-untyped-def]
+    """Type ``:text`` and Enter on the command line, then let the work it started finish."""
+    await pilot.press("colon", *text, "enter")
+    await settle(app, pilot)
+
+
+def section_key(section: str) -> str:
+    """The key bound to a section (looked up, not hard-coded: sections may be renumbered)."""
+    return next(b.key for b in HksApp.BINDINGS if b.action == f"section('{section}')")
+
+
+def assert_first_screen(app: HksApp) -> None:
+    """The console opens on its default section (the Node Overview), not on Home."""
+    assert app.current_mode == HksApp.DEFAULT_MODE
+    assert isinstance(app.screen, SectionScreen) and not isinstance(app.screen, HomeScreen)
+    assert "acme › dev" in str(app.screen.query_one("#crumbs").render())
+    assert str(app.screen.query_one("#plan-badge").render()) == "Shared"
+
+
 async def test_sections_by_keys_and_command_line(tmp_path: Path) -> None:
     app = HksApp(hand_runtime(tmp_path), health_interval=0, audit_interval=0)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
-        assert isinstance(app.screen, HomeScreen)
-        await pilot.press("2")
+        assert_first_screen(app)
+        await pilot.press(section_key("audit"))
         await settle(app, pilot)
         assert isinstance(app.screen, AuditScreen)
         table = app.screen.query_one(ResourceTable)
         assert table.total_count == 3
-        await pilot.press("colon", *"home", "enter")
+        await pilot.press(section_key("home"))
         await settle(app, pilot)
         assert isinstance(app.screen, HomeScreen)
-        await pilot.press("colon", *"audit", "enter")
-        await settle(app, pilot)
+        await command(app, pilot, "audit")
         assert isinstance(app.screen, AuditScreen)
+        await command(app, pilot, "home")
+        assert isinstance(app.screen, HomeScreen)
+        await command(app, pilot, HksApp.DEFAULT_MODE)
+        assert_first_screen(app)
 
 
 async def test_unknown_command_is_explained(tmp_path: Path) -> None:
     app = HksApp(hand_runtime(tmp_path), health_interval=0, audit_interval=0)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
-        await pilot.press("colon", *"frobnicate", "enter")
-        await settle(app, pilot)
+        await command(app, pilot, "home")
+        home = app.screen
+        assert isinstance(home, HomeScreen)
+        await command(app, pilot, "frobnicate")
         text, severity = app.flash
         assert severity == "error"
         assert "Unknown command ':frobnicate'" in text and ":audit" in text
-        assert isinstance(app.screen, HomeScreen)
+        assert app.screen is home
 
 
 async def test_ws_command_switches_workspace(tmp_path: Path) -> None:
@@ -74,15 +99,19 @@ async def test_help_lists_bindings(tmp_path: Path) -> None:
     app = HksApp(hand_runtime(tmp_path), health_interval=0, audit_interval=0)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
+        await command(app, pilot, "home")
+        home = app.screen
+        assert isinstance(home, HomeScreen)
         await pilot.press("question_mark")
         await settle(app, pilot)
         assert isinstance(app.screen, HelpScreen)
         rows = app.screen._rows
         descriptions = {d for _k, d, _w in rows}
         assert {"Command", "Help", "Home", "Audit", "Workspace", "Project", "Quit"} <= descriptions
+        assert {k for k, d, _w in rows if d == "Home"} == {section_key("home")}
         await pilot.press("escape")
         await settle(app, pilot)
-        assert isinstance(app.screen, HomeScreen)
+        assert app.screen is home
 
 
 async def test_error_hub_shows_readable_panel(tmp_path: Path) -> None:
@@ -130,7 +159,7 @@ async def test_health_failure_is_reported_without_a_modal(tmp_path: Path) -> Non
     app = HksApp(runtime, health_interval=0, audit_interval=0)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
-        assert isinstance(app.screen, HomeScreen)  # a repeating poll must not pop panels
+        assert_first_screen(app)  # a repeating poll must not pop panels
         assert app.flash[1] == "error" and "health probe timed out" in app.flash[0]
         assert app.errors[-1].kind == "TimeoutError"
 
@@ -172,6 +201,7 @@ async def test_project_picker_can_choose_all_namespaces(tmp_path: Path) -> None:
     app = HksApp(hand_runtime(tmp_path), health_interval=0, audit_interval=0)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
+        first = app.screen
         app.set_project("shop")
         await pilot.press("p")
         await settle(app, pilot)
@@ -186,4 +216,4 @@ async def test_project_picker_can_choose_all_namespaces(tmp_path: Path) -> None:
         options.highlighted = 0
         await pilot.press("enter")
         await settle(app, pilot)
-        assert app.project == "" and isinstance(app.screen, HomeScreen)
+        assert app.project == "" and app.screen is first
