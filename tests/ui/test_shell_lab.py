@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from textual.widgets import OptionList
+
 from hks_tui.app import HksApp
 from hks_tui.models import AuditEntry
 from hks_tui.runtime import RuntimeOptions, open_runtime
@@ -48,7 +50,7 @@ async def test_shell_on_the_lab(lab: Any, tmp_path: Path) -> None:
             await pilot.press("w")
             await settle(app, pilot)
             assert isinstance(app.screen, PickerScreen)
-            options = app.screen.query_one("OptionList")
+            options = app.screen.query_one(OptionList)
             ids = [options.get_option_at_index(i).id for i in range(options.option_count)]
             assert "prod" in ids
             options.highlighted = ids.index("prod")

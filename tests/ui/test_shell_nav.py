@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual.binding import Binding
+from textual.command import CommandList
 from textual.widgets import OptionList
 
 from hks_tui.app import HksApp
@@ -32,7 +34,8 @@ async def command(app: HksApp, pilot, text: str) -> None:  # type: ignore[no-unt
 
 def section_key(section: str) -> str:
     """The key bound to a section (looked up, not hard-coded: sections may be renumbered)."""
-    return next(b.key for b in HksApp.BINDINGS if b.action == f"section('{section}')")
+    bindings = [b for b in HksApp.BINDINGS if isinstance(b, Binding)]
+    return next(b.key for b in bindings if b.action == f"section('{section}')")
 
 
 def assert_first_screen(app: HksApp) -> None:
@@ -173,7 +176,7 @@ async def test_command_palette_switches_sections(tmp_path: Path) -> None:
         await pilot.press(*"Go to Audit")
         for _ in range(50):  # the palette searches asynchronously
             await pilot.pause(0.05)
-            lists = app.screen.query("CommandList")
+            lists = app.screen.query(CommandList)
             if lists and lists.first().option_count:
                 break
         await pilot.press("enter")
