@@ -13,7 +13,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 NON_UI = ["models", "store", "clients", "manifests", "validation", "workflows", "agents", "services", "lab"]
 # Top-level modules outside the UI that must not import Textual either.
-NON_UI_MODULES = ["hks_tui.config", "hks_tui.paths", "hks_tui.secretref", "hks_tui.cli", "hks_tui.cli_boot", "hks_tui.runtime"]
+NON_UI_MODULES = [
+    "hks_tui.config",
+    "hks_tui.paths",
+    "hks_tui.secretref",
+    "hks_tui.cli",
+    "hks_tui.cli_boot",
+    "hks_tui.runtime",
+]
 
 _WALK = """
 import importlib, json, pkgutil, sys
