@@ -142,6 +142,24 @@ class HksApp(StartupMixin, App[int]):
         if self.runtime.config_error is not None:
             self.say(f"Configuration problem: {self.runtime.config_error}", "warning")
         self._schedule_startup()
+        if self.connected:
+            self.call_after_refresh(self._offer_resume)
+
+    def watch_connected(self, connected: bool) -> None:
+        if connected:
+            self.call_after_refresh(self._offer_resume)
+
+    @work(group="workflow-resume", exclusive=True, exit_on_error=False)
+    async def _offer_resume(self) -> None:
+        """Ask (once connected) whether to resume workflows an earlier session left unfinished."""
+        if getattr(self.runtime, "store", None) is None or getattr(self.runtime, "services", None) is None:
+            return
+        from hks_tui.screens.workflows import offer_resume
+
+        try:
+            offer_resume(self)
+        except Exception as error:  # a start-up check must never stop the console
+            self.report_error(error, source="workflows", quiet=True)
 
     def get_default_screen(self) -> Screen[Any]:
         return _overview_screen()
@@ -344,6 +362,10 @@ class HksApp(StartupMixin, App[int]):
             self.switch_workspace(argument) if argument else self.action_pick_workspace()
         elif name == "ns":
             self.set_project(argument) if argument else self.action_pick_project()
+        elif name == "workflows":
+            from hks_tui.screens.workflows import WorkflowsScreen
+
+            self.push_screen(WorkflowsScreen())
         elif name == "health":
             self.action_health_details()
         elif name == "theme":

@@ -28,6 +28,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("nodes", ("node", "no"), "The dedicated node list and node actions"),
     CommandSpec("home", ("ws-info", "workspace"), "Workspace facts and backend health"),
     CommandSpec("audit", ("au",), "The audit log of every mutating call"),
+    CommandSpec("workflows", ("wf",), "Every workflow: status, progress, resume and cancel"),
     CommandSpec("ws", ("ctx",), "Switch workspace (no name: open the picker)", True, "NAME"),
     CommandSpec(
         "ns", ("project", "proj"), "Pick the project (namespace); * = all; no name: picker", True, "NAME|*"
