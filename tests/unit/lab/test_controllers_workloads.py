@@ -15,7 +15,9 @@ from hks_tui.lab.world import LabWorld
 
 class Lab:
     def __init__(self) -> None:
-        self.clock = LabClock(time_scale=1e-9)
+        # A fixed start one minute past a five-minute boundary (2026-11-22T00:01:00Z), so schedules on the
+        # lab clock fire at the same offsets in every run, whatever the wall-clock time.
+        self.clock = LabClock(time_scale=1e-9, start=1_795_305_660.0)
         self.world: LabWorld = build_world("empty", self.clock)
         self.ctl = LabControllers(self.world)
         self.store = self.world.host.store

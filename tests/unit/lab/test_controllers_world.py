@@ -145,7 +145,7 @@ def test_unreachable_node_evicts_pods_after_toleration_seconds(lab: Lab) -> None
 
 class Demo:
     def __init__(self) -> None:
-        self.clock = LabClock(time_scale=1e-9)
+        self.clock = LabClock(time_scale=1e-9, start=1_795_305_660.0)  # fixed: deterministic schedules
         self.world = build_world("demo", self.clock)
         self.ctl = LabControllers(self.world)
 

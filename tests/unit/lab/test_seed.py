@@ -19,7 +19,7 @@ from hks_tui.lab.world import LabWorld
 
 @pytest.fixture(scope="module")
 def demo() -> LabWorld:
-    clock = LabClock(time_scale=1e-9)
+    clock = LabClock(time_scale=1e-9, start=1_795_305_660.0)  # fixed: deterministic schedules
     world = build_world("demo", clock)
     ctl = LabControllers(world)
     for _ in range(12):
@@ -131,7 +131,7 @@ def test_every_object_validates_against_the_client_models(demo: LabWorld) -> Non
 def test_demo_next_backup_fails_until_the_target_is_expanded() -> None:
     from croniter import croniter
 
-    clock = LabClock(time_scale=1e-9)
+    clock = LabClock(time_scale=1e-9, start=1_795_305_660.0)  # fixed: deterministic schedules
     world = build_world("demo", clock)
     ctl = LabControllers(world)
     ctl.reconcile()
