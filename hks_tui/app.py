@@ -21,10 +21,10 @@ from textual.worker import Worker, WorkerState
 
 from hks_tui.screens.base import STYLES, SectionScreen
 from hks_tui.screens.chrome import CommandLine, HealthDot
-from hks_tui.screens.commands import COMMANDS, Command, CommandError, parse_command
+from hks_tui.screens.commands import COMMANDS
 from hks_tui.screens.errors import ErrorInfo, describe_error
 from hks_tui.screens.home import HomeScreen
-from hks_tui.screens.pickers import PickerScreen
+from hks_tui.screens.navigation import NavigationMixin
 from hks_tui.screens.startup import (
     FIRST_FRAME_ENV,
     FIRST_FRAME_MARKER,
@@ -38,7 +38,6 @@ if TYPE_CHECKING:
     from hks_tui.cli_boot import PendingRuntime, RuntimeOpener
     from hks_tui.runtime import Runtime
 
-ALL_PROJECTS = "*"
 # Workers whose failure is shown as a flash/notification only (they repeat; a modal would nag).
 _QUIET_GROUPS = {"health", "audit-refresh", "workspaces", "projects", "picker-load"}
 
@@ -64,7 +63,7 @@ def _audit_screen() -> Screen[Any]:
     return AuditScreen()
 
 
-class HksApp(StartupMixin, App[int]):
+class HksApp(NavigationMixin, StartupMixin, App[int]):
     """The HKS console shell."""
 
     TITLE = "HKS"
@@ -272,113 +271,9 @@ class HksApp(StartupMixin, App[int]):
     def action_toggle_theme(self) -> None:
         self.theme = THEMES["light"] if self.theme == THEMES["dark"] else THEMES["dark"]
 
-    def action_pick_workspace(self) -> None:
-        if not self._require_connected():
-            return
-
-        async def loader() -> list[tuple[str, str]]:
-            found = list(await self.runtime.services.workspaces.list())
-            return [(w.name, f"{w.name}  ({str(w.plan).capitalize()})") for w in found]
-
-        picker = PickerScreen("Switch workspace", loader, self.workspace, picker_id="workspace-picker")
-        self.push_screen(picker, self._picked_workspace)
-
-    def _picked_workspace(self, name: str | None) -> None:
-        if name:
-            self.switch_workspace(name)
-
-    def action_pick_project(self) -> None:
-        if not self._require_connected():
-            return
-
-        async def loader() -> list[tuple[str, str]]:
-            names = sorted(await self.runtime.services.workspaces.projects(self.workspace))
-            return [(ALL_PROJECTS, "(all namespaces)")] + [(n, n) for n in names]
-
-        picker = PickerScreen("Pick project (namespace)", loader, self.project, picker_id="project-picker")
-        self.push_screen(picker, self._picked_project)
-
-    def _picked_project(self, name: str | None) -> None:
-        if name is not None:
-            self.set_project(name)
-
-    # -- workspace / project --------------------------------------------------------------------------
-    @work(group="switch-workspace", exclusive=True, exit_on_error=False)
-    async def switch_workspace(self, name: str) -> None:
-        """Switch to workspace ``name`` (refreshing the list first so a new workspace is found)."""
-        if not self._require_connected():
-            return
-        self.workspaces = sorted(await self.runtime.services.workspaces.list(), key=lambda w: w.name)
-        if name not in {w.name for w in self.workspaces}:
-            known = ", ".join(w.name for w in self.workspaces) or "none"
-            self.say(f"No workspace named {name!r} (known: {known})", "error")
-            return
-        await self.runtime.switch_workspace(name)
-        self.workspace = name
-        self.project = ""
-        self.projects = []
-        self._sync_workspace_facts()
-        self.say(f"Switched to workspace {name}")
-        self.load_projects()
-        self.check_health()
-
-    def set_project(self, name: str) -> None:
-        """Select project (namespace) ``name``; ``*`` (or empty) means all namespaces."""
-        name = "" if name == ALL_PROJECTS else name
-        if name and self.projects and name not in self.projects:
-            self.say(f"No project (namespace) {name!r} in {self.workspace}", "error")
-            return
-        self.project = name
-        self.say(f"Project: {name or 'all namespaces'}")
-
-    # -- command line ---------------------------------------------------------------------------------
-    def command_arguments(self, command: str) -> Iterable[str]:
-        if command == "ws":
-            return [w.name for w in self.workspaces]
-        if command == "ns":
-            return [*self.projects, ALL_PROJECTS]
-        if command == "theme":
-            return list(THEMES)
-        return []
-
     @on(CommandLine.Entered)
     def _command_submitted(self, event: CommandLine.Entered) -> None:
         self.run_command(event.text)
-
-    def run_command(self, text: str) -> None:
-        """Execute one command line (``:audit``, ``:ws prod``, ``:q`` …)."""
-        try:
-            command = parse_command(text)
-        except CommandError as error:
-            self.say(str(error), "error")
-            return
-        self._dispatch(command)
-
-    def _dispatch(self, command: Command) -> None:
-        name, argument = command.name, command.argument
-        if name in {section for section, _title in self.SECTIONS}:
-            self.action_section(name)
-        elif name == "ws":
-            self.switch_workspace(argument) if argument else self.action_pick_workspace()
-        elif name == "ns":
-            self.set_project(argument) if argument else self.action_pick_project()
-        elif name == "workflows":
-            from hks_tui.screens.workflows import WorkflowsScreen
-
-            self.push_screen(WorkflowsScreen())
-        elif name == "health":
-            self.action_health_details()
-        elif name == "theme":
-            if argument is None:
-                self.action_toggle_theme()
-            elif argument in THEMES:
-                self.theme = THEMES[argument]
-            else:
-                self.say(f"Unknown theme {argument!r} (use dark or light)", "error")
-        elif name == "help":
-            self.action_help()
-        elif name == "q":
-            self.exit(0)
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         for mode, title in self.SECTIONS:

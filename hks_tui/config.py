@@ -22,6 +22,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from hks_tui import paths
+from hks_tui.config_sources import (
+    ENV_NESTED_DELIMITER,
+    ENV_PREFIX,
+    deep_merge,
+    env_source,
+    is_complex,
+    line_for,
+)
 from hks_tui.config_template import TEMPLATE
 from hks_tui.models.workspace import DEFAULT_CATALOG, DEFAULT_STORAGE_PRICE_GIB_MONTH, InstanceType
 from hks_tui.secretref import SecretRef
@@ -156,10 +164,6 @@ class UiSettings(_Strict):
         return self
 
 
-ENV_PREFIX = "HKS_"
-ENV_NESTED_DELIMITER = "__"
-
-
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
@@ -210,48 +214,6 @@ class Settings(BaseModel):
 # -- loading ---------------------------------------------------------------------------------------
 
 
-def _toml_key_paths(text: str) -> list[tuple[int, tuple[str | int, ...]]]:
-    """(line number, key path) of every table header and key assignment of a TOML document."""
-    out: list[tuple[int, tuple[str | int, ...]]] = []
-    table: tuple[str | int, ...] = ()
-    array_counts: dict[tuple[str | int, ...], int] = {}
-    part = r'(?:"[^"]*"|\'[^\']*\'|[A-Za-z0-9_-]+)'
-    dotted = rf"{part}(?:\s*\.\s*{part})*"
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        if m := re.match(rf"^\[\[\s*({dotted})\s*\]\]", line):
-            base = _split_key(m.group(1))
-            index = array_counts.get(base, -1) + 1
-            array_counts[base] = index
-            table = (*base, index)
-            out.append((number, table))
-        elif m := re.match(rf"^\[\s*({dotted})\s*\]", line):
-            table = _split_key(m.group(1))
-            out.append((number, table))
-        elif m := re.match(rf"^({dotted})\s*=", line):
-            out.append((number, (*table, *_split_key(m.group(1)))))
-    return out
-
-
-def _split_key(key: str) -> tuple[str, ...]:
-    parts = re.findall(r'"([^"]*)"|\'([^\']*)\'|([A-Za-z0-9_-]+)', key)
-    return tuple(next(p for p in groups if p) if any(groups) else "" for groups in parts)
-
-
-def _line_for(text: str, loc: tuple[str | int, ...]) -> int | None:
-    """The line that best matches a validation error location: the longest matching key path."""
-    best: tuple[int, int] | None = None  # (matched length, line)
-    for number, keys in _toml_key_paths(text):
-        length = 0
-        for a, b in zip(keys, loc, strict=False):
-            if a != b:
-                break
-            length += 1
-        if length == len(keys) and length > 0 and (best is None or length > best[0]):
-            best = (length, number)
-    return best[1] if best else None
-
-
 def _describe(error: Any) -> str:
     loc = ".".join(str(p) for p in error["loc"])
     msg = str(error["msg"]).removeprefix("Value error, ")
@@ -270,16 +232,6 @@ def _loc_from_message(message: str) -> tuple[str | int, ...]:
     return ()
 
 
-def _env_source(loc: tuple[str | int, ...]) -> str | None:
-    """The ``HKS_*`` variable that set the value at ``loc`` (or one of its parents), if any."""
-    env = {k.upper(): k for k in os.environ}
-    for end in range(len(loc), 0, -1):
-        name = "HKS_" + "__".join(str(p) for p in loc[:end]).upper()
-        if name in env:
-            return env[name]
-    return None
-
-
 def _env_data(file: Path) -> dict[str, Any]:
     """The ``HKS_*`` variables that name a setting, as nested data (see the module docstring)."""
     fields = Settings.model_fields
@@ -292,7 +244,7 @@ def _env_data(file: Path) -> dict[str, Any]:
             continue
         raw = os.environ[name]
         value: Any = raw
-        if len(keys) == 1 and _is_complex(fields[keys[0]].annotation):
+        if len(keys) == 1 and is_complex(fields[keys[0]].annotation):
             try:
                 value = json.loads(raw)
             except ValueError as exc:
@@ -307,27 +259,8 @@ def _env_data(file: Path) -> dict[str, Any]:
         update: Any = value
         for key in reversed(keys):
             update = {key: update}
-        out = _deep_merge(out, update)
+        out = deep_merge(out, update)
     return out
-
-
-def _is_complex(annotation: Any) -> bool:
-    """Whether a setting's type takes a JSON value from the environment (a model, dict or list)."""
-    origin = getattr(annotation, "__origin__", None)
-    if origin in (dict, list):
-        return True
-    return isinstance(annotation, type) and issubclass(annotation, (BaseModel, dict, list))
-
-
-def _deep_merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
-    """``base`` updated by ``update``, nested dicts merged key by key (``update`` wins)."""
-    merged = dict(base)
-    for key, value in update.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _deep_merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
 
 
 def load_settings(path: Path | None = None) -> Settings:
@@ -355,7 +288,7 @@ def load_settings(path: Path | None = None) -> Settings:
             line = getattr(exc, "lineno", None) or (int(m.group(1)) if m else None)
             problem = re.sub(r"\s*\(at line \d+, column \d+\)", "", getattr(exc, "msg", None) or str(exc))
             raise ConfigError(file, line, f"TOML syntax error: {problem}") from None
-    data = _deep_merge(data, _env_data(file))
+    data = deep_merge(data, _env_data(file))
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:
@@ -364,12 +297,12 @@ def load_settings(path: Path | None = None) -> Settings:
         first = errors[0]
         loc = tuple(first["loc"]) or _loc_from_message(str(first["msg"]))
         extra = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
-        env_name = _env_source(loc)
+        env_name = env_source(loc)
         if env_name is not None:
             raise ConfigError(
                 file, None, f"{_describe(first)} (from environment variable {env_name}){extra}"
             ) from None
-        line = _line_for(text, loc) if text else None
+        line = line_for(text, loc) if text else None
         raise ConfigError(file, line, _describe(first) + extra) from None
 
 
