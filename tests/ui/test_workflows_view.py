@@ -62,6 +62,16 @@ async def until(pilot: Any, check: Any, rounds: int = 400) -> None:
     assert check(), "the condition never held"
 
 
+def laid_out(screen: Any, selector: str) -> bool:
+    """The widget exists and has a place on the screen (a click before layout can land elsewhere)."""
+    found = screen.query(selector)
+    return bool(found) and app_is_showing(screen) and found.first().region.area > 0
+
+
+def app_is_showing(screen: Any) -> bool:
+    return screen.app.screen is screen
+
+
 def test_workflows_command_parses() -> None:
     assert parse_command(":wf").name == "workflows"
     assert parse_command("workflows").name == "workflows"
@@ -89,7 +99,7 @@ async def test_resume_prompt_then_workflows_view(
             assert isinstance(dialog, ConfirmDialog)
             assert dialog.dialog_title.startswith("1 unfinished workflow(s)")
             assert any(record.id[:8] in line for line in dialog.impact)
-            await until(pilot, lambda: bool(dialog.query("#confirm")))
+            await until(pilot, lambda: laid_out(dialog, "#confirm"))
             await pilot.click("#confirm")
 
             def finished() -> bool:
@@ -126,7 +136,7 @@ async def test_later_then_resume_from_the_view(lab: Any, tmp_path: Path, flaky_k
         async with app.run_test(size=(120, 40)) as pilot:
             await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
             dialog = app.screen
-            await until(pilot, lambda: bool(dialog.query("#cancel")))
+            await until(pilot, lambda: laid_out(dialog, "#cancel"))
             await pilot.click("#cancel")  # "Later": nothing runs
             await until(pilot, lambda: not isinstance(app.screen, ConfirmDialog))
             app.run_command(":wf")
